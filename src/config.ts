@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable orch reads, parsed and validated once at start.
+ * Libraries and services never read process.env: they get the parsed Config.
+ * Each key has a one-line hint, printed when it is missing or invalid.
+ */
+const csv = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const optionalUrl = z.url().optional();
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 90s, 15m, 4h or 3d')
+  .transform(parseDuration);
+
+export const configSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_URL: z.url(),
+    MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
+    NEO4J_URI: z.string().regex(/^(neo4j|bolt)(\+s|\+ssc)?:\/\//, 'must start with bolt:// or neo4j://').optional(),
+    NEO4J_USER: z.string().default('neo4j'),
+    NEO4J_PASSWORD: z.string().default(''),
+    SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-'),
+    SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+    SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-').optional(),
+    SLACK_API_URL: z.url().default('https://slack.com/api/').transform((u) => (u.endsWith('/') ? u : `${u}/`)),
+    HUBSPOT_ACCESS_TOKEN: z.string().min(1),
+    HUBSPOT_CLIENT_SECRET: z.string().min(1),
+    HUBSPOT_API_URL: z.url().default('https://api.hubapi.com').transform((u) => u.replace(/\/+$/, '')),
+    HUBSPOT_RATE_LIMIT: z.coerce.number().int().positive().default(190),
+    AIRTABLE_API_KEY: z.string().min(1).optional(),
+    AIRTABLE_BASE_ID: z.string().min(1).optional(),
+    AIRTABLE_API_URL: z.url().default('https://api.airtable.com').transform((u) => u.replace(/\/+$/, '')),
+    NOTION_TOKEN: z.string().min(1).optional(),
+    NOTION_API_URL: z.url().default('https://api.notion.com').transform((u) => u.replace(/\/+$/, '')),
+    OPENAI_API_KEY: z.string().min(1).optional(),
+    OPENAI_BASE_URL: optionalUrl,
+    OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+    ORCH_ADMINS: csv,
+    ORCH_APPROVALS_CHANNEL: z.string().min(1).default('orch-approvals'),
+    ORCH_ALERTS_CHANNEL: z.string().min(1).default('orch-alerts'),
+    ORCH_API_TOKEN: z.string().min(16, 'at least 16 characters; generate one with `openssl rand -hex 24`'),
+    ORCH_MODE: z.enum(['dry-run', 'live']).default('dry-run'),
+    ORCH_ROLE: z.enum(['all', 'web', 'worker']).default('all'),
+    ORCH_DEBOUNCE_MS: z.coerce.number().int().min(0).default(3000),
+    ORCH_APPROVAL_REMIND: duration.default(4 * 3600_000),
+    ORCH_APPROVAL_TTL: duration.default(72 * 3600_000),
+    ORCH_SLA: duration.default(15 * 60_000),
+    ORCH_ALERT_DEDUP: duration.default(3600_000),
+    ORCH_RECONCILE_CRON: z.string().default('0 2 * * *'),
+    ORCH_TZ: z.string().default('UTC'),
+    ORCH_DATA_DIR: z.string().default('.data'),
+    ORCH_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+  });
+
+/** Rules across variables; checked even when single fields fail, so one run lists everything. */
+function crossFieldProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+    problems.push(`SLACK_SIGNING_SECRET is missing: required unless SLACK_APP_TOKEN (Socket Mode) is set (${CONFIG_HINTS.SLACK_SIGNING_SECRET})`);
+  }
+  if (env.AIRTABLE_API_KEY && !env.AIRTABLE_BASE_ID) {
+    problems.push(`AIRTABLE_BASE_ID is missing: required when AIRTABLE_API_KEY is set (${CONFIG_HINTS.AIRTABLE_BASE_ID})`);
+  }
+  return problems;
+}
+
+export type Config = z.output<typeof configSchema>;
+
+/** Hints printed next to a problem, so a new user knows where each value comes from. */
+export const CONFIG_HINTS: Record<string, string> = {
+  PUBLIC_URL: 'the https URL HubSpot and Slack reach this app at, e.g. https://orch.example.com',
+  MONGODB_URI: 'e.g. mongodb://localhost:27017/orch (unset: an embedded development MongoDB)',
+  NEO4J_URI: 'e.g. bolt://localhost:7687 (unset: lineage is off)',
+  SLACK_BOT_TOKEN: 'Slack app > OAuth & Permissions > Bot User OAuth Token (xoxb-...)',
+  SLACK_SIGNING_SECRET: 'Slack app > Basic Information > Signing Secret',
+  SLACK_APP_TOKEN: 'Slack app > Basic Information > App-Level Tokens (xapp-..., scope connections:write)',
+  HUBSPOT_ACCESS_TOKEN: 'HubSpot private app or OAuth access token',
+  HUBSPOT_CLIENT_SECRET: 'HubSpot app > Auth > Client secret (signs webhooks)',
+  ORCH_API_TOKEN: 'any long random string; callers of /api/* send it as a Bearer token',
+  ORCH_MODE: 'dry-run (default: show intended writes, perform none) or live',
+  ORCH_ROLE: 'all (default), web (HTTP only) or worker (jobs and workflows only)',
+  AIRTABLE_BASE_ID: 'the appXXXXXXXX id of the base holding the Accounts table',
+};
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Parses an environment-like record; throws ConfigError listing every problem at once. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings in .env files mean "unset", not "invalid".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  const cross = crossFieldProblems(cleaned);
+  if (parsed.success && cross.length === 0) return parsed.data;
+  const issues = parsed.success ? [] : parsed.error.issues;
+  const problems = issues.map((issue) => {
+    const key = String(issue.path[0] ?? '?');
+    const missing = cleaned[key] === undefined;
+    const hint = CONFIG_HINTS[key];
+    const what = missing ? 'is missing' : `is invalid: ${issue.message}`;
+    return `${key} ${what}${hint ? ` (${hint})` : ''}`;
+  });
+  throw new ConfigError([...problems, ...cross]);
+}
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
+  if (!m) throw new Error(`not a duration: ${text}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+/** Values that must never reach a log line, whatever key they sit under. */
+export function secretValues(c: Config): string[] {
+  return [
+    c.SLACK_BOT_TOKEN,
+    c.SLACK_SIGNING_SECRET,
+    c.SLACK_APP_TOKEN,
+    c.HUBSPOT_ACCESS_TOKEN,
+    c.HUBSPOT_CLIENT_SECRET,
+    c.AIRTABLE_API_KEY,
+    c.NOTION_TOKEN,
+    c.OPENAI_API_KEY,
+    c.ORCH_API_TOKEN,
+    c.NEO4J_PASSWORD,
+  ].filter((v): v is string => typeof v === 'string' && v.length >= 6);
+}

@@ -1,0 +1,20 @@
+import type { Driver } from 'neo4j-driver';
+import type { WebClient } from '@slack/web-api';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import type { MongoHandles } from './db/connection.ts';
+import type { Models } from './db/models/index.ts';
+import type { Lifecycle } from './lifecycle.ts';
+
+/** What every service, listener and job is given: clients are created once, at the edge. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  mongo: MongoHandles;
+  models: Models;
+  neo4j: Driver | null;
+  slack: WebClient;
+  lifecycle: Lifecycle;
+}

@@ -1,0 +1,87 @@
+import mongoose, { type Connection } from 'mongoose';
+import { MongoClient } from 'mongodb';
+import pRetry from 'p-retry';
+import type { Logger } from '../logger.ts';
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/** Host part of a MongoDB URI, never the credentials: safe for logs and error lines. */
+export function describeMongoUri(uri: string): string {
+  try {
+    const u = new URL(uri.replace(/^mongodb\+srv:/, 'http:').replace(/^mongodb:/, 'http:'));
+    return `${u.host}${u.pathname && u.pathname !== '/' ? u.pathname : ''}`;
+  } catch {
+    return '(unparseable MongoDB URI)';
+  }
+}
+
+export interface MongoHandles {
+  /** mongoose connection for orch's own models. */
+  conn: Connection;
+  /** Native driver (mongodb@6) for the LangGraph checkpointer and Agenda, which need their own client. */
+  client: MongoClient;
+  dbName: string;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  uri: string;
+  logger: Logger;
+  /** Give up after this long; the default suits a container that starts before its database. */
+  maxRetryTimeMs?: number;
+  serverSelectionTimeoutMs?: number;
+}
+
+/** Connects with bounded retry; throws StartupError naming the host (no password) on failure. */
+export async function connectMongo(opts: ConnectOptions): Promise<MongoHandles> {
+  const { uri, logger } = opts;
+  const where = describeMongoUri(uri);
+  const selection = opts.serverSelectionTimeoutMs ?? 3000;
+  const open = async () => {
+    const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: selection, maxPoolSize: 20, autoIndex: false });
+    try {
+      await conn.asPromise();
+      return conn;
+    } catch (err) {
+      await conn.close().catch(() => undefined);
+      throw err;
+    }
+  };
+  let conn: Connection;
+  try {
+    conn = await pRetry(open, {
+      retries: 20,
+      minTimeout: 250,
+      maxTimeout: 2000,
+      maxRetryTime: opts.maxRetryTimeMs ?? 30_000,
+      onFailedAttempt: ({ error, attemptNumber }) => {
+        logger.warn('MongoDB not reachable yet, retrying', { where, attempt: attemptNumber, error: error.message });
+      },
+    });
+  } catch (err) {
+    throw new StartupError(`Cannot connect to MongoDB at ${where}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const dbName = conn.db?.databaseName ?? 'orch';
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: selection, maxPoolSize: 10 });
+  await client.connect();
+  return {
+    conn,
+    client,
+    dbName,
+    async close() {
+      await Promise.allSettled([conn.close(), client.close()]);
+    },
+  };
+}
+
+/** Used by /ready: a cheap round trip that fails fast when the server is gone. */
+export async function pingMongo(conn: Connection, timeoutMs = 1500): Promise<void> {
+  const db = conn.db;
+  if (!db) throw new Error('not connected');
+  await Promise.race([
+    db.admin().command({ ping: 1 }),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`ping timed out after ${timeoutMs} ms`)), timeoutMs).unref()),
+  ]);
+}

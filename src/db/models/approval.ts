@@ -1,0 +1,39 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+
+export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+const approvalSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    runId: { type: String, required: true },
+    // One approval per run step: a replayed node cannot open a second one (invariant 2).
+    step: { type: String, required: true },
+    workflowId: { type: String, required: true },
+    objectType: { type: String, required: true },
+    objectId: { type: String, required: true },
+    title: { type: String },
+    status: { type: String, enum: APPROVAL_STATUSES, required: true, default: 'PENDING' },
+    fields: { type: Schema.Types.Mixed },
+    diff: { type: Schema.Types.Mixed, default: [] },
+    riskFlags: { type: Schema.Types.Mixed, default: [] },
+    intendedWrites: { type: Schema.Types.Mixed, default: [] },
+    // Snapshot of the policy version in force, so "why was this approved?" stays answerable (invariant 7).
+    policy: { type: Schema.Types.Mixed },
+    slack: { channel: String, ts: String },
+    requestedAt: { type: Date, required: true, default: () => new Date() },
+    expiresAt: { type: Date },
+    remindedAt: { type: Date },
+    decidedBy: { type: String },
+    decidedAt: { type: Date },
+    decision: { type: String, enum: ['approve', 'reject', 'expire'] },
+    reason: { type: String },
+  },
+  { timestamps: true, versionKey: false, minimize: false },
+);
+approvalSchema.index({ runId: 1, step: 1 }, { unique: true });
+approvalSchema.index({ status: 1, requestedAt: 1 });
+approvalSchema.index({ decidedAt: -1 });
+
+export type ApprovalDoc = InferSchemaType<typeof approvalSchema>;
+export const approvalModel = (conn: Connection) => conn.model('Approval', approvalSchema, 'approvals');

@@ -1,0 +1,28 @@
+import type { Connection } from 'mongoose';
+import { approvalModel } from './approval.ts';
+import { auditEntryModel } from './audit-entry.ts';
+import { exceptionModel } from './exception.ts';
+import { policyModel } from './policy.ts';
+import { runModel } from './run.ts';
+import { userModel } from './user.ts';
+import { webhookEventModel } from './webhook-event.ts';
+
+/** All models bound to one connection, so tests and instances never share a global registry. */
+export function createModels(conn: Connection) {
+  return {
+    WebhookEvent: webhookEventModel(conn),
+    Run: runModel(conn),
+    Approval: approvalModel(conn),
+    Exception: exceptionModel(conn),
+    Policy: policyModel(conn),
+    AuditEntry: auditEntryModel(conn),
+    User: userModel(conn),
+  };
+}
+
+export type Models = ReturnType<typeof createModels>;
+
+/** Idempotent: safe on every start; returns the models whose indexes could not be built. */
+export async function ensureIndexes(models: Models): Promise<void> {
+  for (const model of Object.values(models)) await model.createIndexes();
+}

@@ -1,0 +1,136 @@
+import http from 'node:http';
+import express from 'express';
+import bolt from '@slack/bolt';
+import type { Config } from './config.ts';
+import { secretValues } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { connectMongo, pingMongo, type MongoHandles } from './db/connection.ts';
+import { startEmbeddedMongo } from './db/embedded.ts';
+import { createModels, ensureIndexes } from './db/models/index.ts';
+import { createNeo4jDriver } from './integrations/neo4j.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { slackLogger } from './slack-logger.ts';
+import { healthRouter, type Check } from './http/health.ts';
+import { requireApiToken } from './http/api-auth.ts';
+import { jsonErrors, notFound } from './http/json-errors.ts';
+import { seedAdmins } from './services/rbac.ts';
+import type { AppContext } from './context.ts';
+import { registerListeners } from '../bot/index.ts';
+
+const { App, ExpressReceiver, LogLevel } = bolt;
+
+export interface OrchOptions {
+  logger?: Logger;
+}
+
+export interface Orch {
+  ctx: AppContext;
+  /** The port actually listened on (PORT=0 picks a free one). */
+  port(): number;
+  stop(): Promise<boolean>;
+}
+
+/** Builds and starts everything; the returned handle owns the lifecycle (tests start and stop it). */
+export async function startOrch(config: Config, opts: OrchOptions = {}): Promise<Orch> {
+  const logger = opts.logger ?? createLogger({ level: config.LOG_LEVEL, secrets: secretValues(config) });
+  const lifecycle = new Lifecycle(logger);
+  const metrics = createMetrics();
+
+  let mongoUri = config.MONGODB_URI;
+  if (!mongoUri) {
+    const embedded = await startEmbeddedMongo(config.ORCH_DATA_DIR, logger);
+    logger.warn(`MONGODB_URI is not set: using an EMBEDDED ${embedded.kind} under ${config.ORCH_DATA_DIR}/ for DEVELOPMENT ONLY. Set MONGODB_URI in production.`);
+    mongoUri = embedded.uri;
+    lifecycle.add({ name: 'embedded-mongo', stop: embedded.stop });
+  }
+  let mongo: MongoHandles;
+  try {
+    mongo = await connectMongo({ uri: mongoUri, logger });
+  } catch (err) {
+    await lifecycle.stop(config.ORCH_SHUTDOWN_TIMEOUT_MS);
+    throw err;
+  }
+  lifecycle.add({ name: 'mongo', stop: () => mongo.close() });
+  const models = createModels(mongo.conn);
+  await ensureIndexes(models);
+
+  const neo4j = createNeo4jDriver(config);
+  if (neo4j) lifecycle.add({ name: 'neo4j', stop: () => neo4j.close() });
+  else logger.info('NEO4J_URI is not set: lineage is off');
+
+  const expressApp = express();
+  expressApp.disable('x-powered-by');
+  const web = config.ORCH_ROLE !== 'worker';
+  const socketMode = Boolean(config.SLACK_APP_TOKEN);
+  const boltLogger = slackLogger(logger);
+  const clientOptions = { slackApiUrl: config.SLACK_API_URL, logger: boltLogger };
+  const receiver =
+    web && !socketMode
+      ? new ExpressReceiver({ signingSecret: config.SLACK_SIGNING_SECRET as string, app: expressApp, logger: boltLogger, processBeforeResponse: false })
+      : undefined;
+  const app = new App({
+    token: config.SLACK_BOT_TOKEN,
+    logger: boltLogger,
+    logLevel: LogLevel.INFO,
+    clientOptions,
+    ...(receiver ? { receiver } : socketMode ? { socketMode: true, appToken: config.SLACK_APP_TOKEN } : { signingSecret: 'worker-role-receives-no-slack-requests' }),
+  });
+
+  const ctx: AppContext = { config, logger, metrics, mongo, models, neo4j, slack: app.client, lifecycle };
+  await seedAdmins(ctx);
+
+  let slackOk: { at: number; error: string | null } = { at: 0, error: null };
+  const checks: Record<string, Check> = {
+    mongodb: () => pingMongo(mongo.conn),
+    slack: async () => {
+      // auth.test is cached briefly so frequent probes don't spend Slack's rate limit.
+      if (Date.now() - slackOk.at > 15_000) {
+        try {
+          await app.client.auth.test();
+          slackOk = { at: Date.now(), error: null };
+        } catch (err) {
+          slackOk = { at: Date.now(), error: (err as Error).message };
+        }
+      }
+      if (slackOk.error) throw new Error(`auth.test failed: ${slackOk.error}`);
+    },
+  };
+  if (neo4j) checks.neo4j = async () => void (await neo4j.verifyConnectivity());
+
+  expressApp.use(healthRouter({ metrics, checks, info: () => ({ mode: config.ORCH_MODE, role: config.ORCH_ROLE }) }));
+  const api = express.Router();
+  api.use(requireApiToken(config.ORCH_API_TOKEN, logger, metrics));
+  api.use(express.json({ limit: '1mb' }));
+  if (web) {
+    registerListeners(app, ctx);
+  }
+  api.use(notFound);
+  expressApp.use('/api', api);
+  expressApp.use(notFound);
+  expressApp.use(jsonErrors(logger));
+
+  const server = http.createServer(expressApp);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, () => resolve());
+  });
+  lifecycle.add({
+    name: 'http',
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  });
+  if (socketMode && web) {
+    await app.start();
+    lifecycle.add({ name: 'slack-socket-mode', stop: async () => void (await app.stop()) });
+  }
+  await lifecycle.start();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  logger.info('orch started', { port, mode: config.ORCH_MODE, role: config.ORCH_ROLE, slack: socketMode ? 'socket-mode' : 'http' });
+  return { ctx, port: () => port, stop: () => lifecycle.stop(config.ORCH_SHUTDOWN_TIMEOUT_MS) };
+}
