@@ -6,6 +6,8 @@ import type { Metrics } from './metrics.ts';
 import type { MongoHandles } from './db/connection.ts';
 import type { Models } from './db/models/index.ts';
 import type { Lifecycle } from './lifecycle.ts';
+import type { Agenda } from 'agenda';
+import type { EventBus } from './events.ts';
 
 /** What every service, listener and job is given: clients are created once, at the edge. */
 export interface AppContext {
@@ -17,4 +19,7 @@ export interface AppContext {
   neo4j: Driver | null;
   slack: WebClient;
   lifecycle: Lifecycle;
+  /** Scheduled and background jobs; only processed on ORCH_ROLE=all|worker. */
+  agenda: Agenda;
+  events: EventBus;
 }

@@ -17,6 +17,9 @@ import { jsonErrors, notFound } from './http/json-errors.ts';
 import { seedAdmins } from './services/rbac.ts';
 import type { AppContext } from './context.ts';
 import { registerListeners } from '../bot/index.ts';
+import { createAgenda } from '../jobs/agenda.ts';
+import { registerJobs } from '../jobs/index.ts';
+import { EventBus } from './events.ts';
 
 const { App, ExpressReceiver, LogLevel } = bolt;
 
@@ -77,8 +80,10 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
     ...(receiver ? { receiver } : socketMode ? { socketMode: true, appToken: config.SLACK_APP_TOKEN } : { signingSecret: 'worker-role-receives-no-slack-requests' }),
   });
 
-  const ctx: AppContext = { config, logger, metrics, mongo, models, neo4j, slack: app.client, lifecycle };
+  const agenda = createAgenda({ db: mongo.client.db(mongo.dbName), logger });
+  const ctx: AppContext = { config, logger, metrics, mongo, models, neo4j, slack: app.client, lifecycle, agenda, events: new EventBus() };
   await seedAdmins(ctx);
+  await registerJobs(ctx);
 
   let slackOk: { at: number; error: string | null } = { at: 0, error: null };
   const checks: Record<string, Check> = {
@@ -110,6 +115,17 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   expressApp.use(notFound);
   expressApp.use(jsonErrors(logger));
 
+  if (config.ORCH_ROLE !== 'web') {
+    // Agenda's stop() unlocks this worker's jobs so another instance can take them at once.
+    lifecycle.add({
+      name: 'agenda',
+      start: () => agenda.start(),
+      stop: async () => {
+        await agenda.drain(Math.max(1000, config.ORCH_SHUTDOWN_TIMEOUT_MS - 3000)).catch(() => undefined);
+        await agenda.stop();
+      },
+    });
+  }
   const server = http.createServer(expressApp);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

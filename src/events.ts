@@ -1,0 +1,14 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * In-process hints between modules (e.g. "run created" → engine wakes up at once instead of at
+ * its next poll). Never the source of truth: everything a hint points to is also in MongoDB.
+ */
+export interface OrchEvents {
+  'run.created': [runId: string];
+  'run.finished': [runId: string, status: string];
+  'approval.decided': [approvalId: string];
+  'home.changed': [];
+}
+
+export class EventBus extends EventEmitter<OrchEvents> {}
