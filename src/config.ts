@@ -46,6 +46,11 @@ export const configSchema = z
     ORCH_MODE: z.enum(['dry-run', 'live']).default('dry-run'),
     ORCH_ROLE: z.enum(['all', 'web', 'worker']).default('all'),
     ORCH_DEBOUNCE_MS: z.coerce.number().int().min(0).default(3000),
+    ORCH_INGEST_POLL_MS: z.coerce.number().int().min(10).default(250),
+    ORCH_INGEST_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
+    ORCH_INGEST_MAX_WAIT_MS: z.coerce.number().int().min(0).default(30_000),
+    ORCH_INGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+    ORCH_TRIGGERS_FILE: z.string().default('workflows/triggers.json'),
     ORCH_APPROVAL_REMIND: duration.default(4 * 3600_000),
     ORCH_APPROVAL_TTL: duration.default(72 * 3600_000),
     ORCH_SLA: duration.default(15 * 60_000),
@@ -85,6 +90,12 @@ export const CONFIG_HINTS: Record<string, string> = {
   ORCH_MODE: 'dry-run (default: show intended writes, perform none) or live',
   ORCH_ROLE: 'all (default), web (HTTP only) or worker (jobs and workflows only)',
   AIRTABLE_BASE_ID: 'the appXXXXXXXX id of the base holding the Accounts table',
+  ORCH_DEBOUNCE_MS: 'events for one object closer together than this become one unit of work (default 3000)',
+  ORCH_INGEST_POLL_MS: 'how often due units of work are looked for (default 250)',
+  ORCH_INGEST_LEASE_MS: 'a claimed unit not finished within this is retaken by another instance (default 60000)',
+  ORCH_INGEST_MAX_WAIT_MS: 'a unit is processed at the latest this long after its first event, even if events keep coming (default 30000)',
+  ORCH_INGEST_MAX_ATTEMPTS: 'enrichment attempts per unit before it is marked failed (default 5)',
+  ORCH_TRIGGERS_FILE: 'the trigger table mapping HubSpot events to workflows (default workflows/triggers.json)',
 };
 
 export class ConfigError extends Error {
