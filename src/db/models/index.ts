@@ -6,11 +6,15 @@ import { policyModel } from './policy.ts';
 import { runModel } from './run.ts';
 import { userModel } from './user.ts';
 import { webhookEventModel } from './webhook-event.ts';
+import { webhookBatchModel } from './webhook-batch.ts';
+import { workUnitModel } from './work-unit.ts';
 
 /** All models bound to one connection, so tests and instances never share a global registry. */
 export function createModels(conn: Connection) {
   return {
     WebhookEvent: webhookEventModel(conn),
+    WebhookBatch: webhookBatchModel(conn),
+    WorkUnit: workUnitModel(conn),
     Run: runModel(conn),
     Approval: approvalModel(conn),
     Exception: exceptionModel(conn),

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/** The object types and actions orch understands (REFERENCE.md §1); anything else is stored and ignored. */
+export const OBJECT_TYPES = ['company', 'contact', 'deal'] as const;
+export const ACTIONS = ['creation', 'deletion', 'propertyChange', 'associationChange', 'merge', 'restore'] as const;
+export type ObjectType = (typeof OBJECT_TYPES)[number];
+
+const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String);
+const epochMs = z.number().int().positive();
+
+/** Fields every HubSpot webhook event carries, whatever its subscription type. */
+const base = z.object({
+  eventId: id,
+  subscriptionId: id.optional(),
+  portalId: z.number().int().nonnegative(),
+  appId: z.number().int().nonnegative().optional(),
+  occurredAt: epochMs,
+  subscriptionType: z.string().regex(/^[A-Za-z_]+\.[A-Za-z_]+$/, 'must look like object.action'),
+  attemptNumber: z.number().int().nonnegative().optional(),
+  objectId: id.optional(),
+  changeSource: z.string().optional(),
+  changeFlag: z.string().optional(),
+  sourceId: z.string().optional(),
+});
+
+const propertyChange = base.extend({
+  objectId: id,
+  propertyName: z.string().min(1),
+  // HubSpot sends values as strings; numbers and null appear in the wild and are kept as text.
+  propertyValue: z.union([z.string(), z.number(), z.boolean(), z.null()]).transform((v) => (v === null ? null : String(v))).optional(),
+});
+const association = base.extend({
+  associationType: z.string().min(1),
+  fromObjectId: id,
+  toObjectId: id,
+  associationRemoved: z.boolean().optional(),
+  isPrimaryAssociation: z.boolean().optional(),
+});
+const merge = base.extend({
+  objectId: id,
+  primaryObjectId: id.optional(),
+  mergedObjectIds: z.array(id).optional(),
+  newObjectId: id.optional(),
+  numberOfPropertiesMoved: z.number().int().optional(),
+});
+const simple = base.extend({ objectId: id });
+
+export type HubSpotEvent = z.output<typeof base> & {
+  objectId?: string;
+  propertyName?: string;
+  propertyValue?: string | null;
+  fromObjectId?: string;
+  toObjectId?: string;
+  associationType?: string;
+};
+
+export type Classified =
+  | { kind: 'valid'; event: HubSpotEvent; objectType: ObjectType; objectId: string }
+  | { kind: 'unknown'; event: z.output<typeof base>; reason: string }
+  | { kind: 'malformed'; raw: unknown; reason: string };
+
+function schemaFor(action: string) {
+  if (action === 'propertyChange') return propertyChange;
+  if (action === 'associationChange') return association;
+  if (action === 'merge') return merge;
+  return simple;
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** Sorts one raw element of a batch into valid, unknown-but-well-formed, or malformed (quarantined). */
+export function classifyEvent(raw: unknown): Classified {
+  const b = base.safeParse(raw);
+  if (!b.success) return { kind: 'malformed', raw, reason: describe(b.error) };
+  const [objectType, action] = b.data.subscriptionType.split('.') as [string, string];
+  if (!(OBJECT_TYPES as readonly string[]).includes(objectType) || !(ACTIONS as readonly string[]).includes(action)) {
+    return { kind: 'unknown', event: b.data, reason: `unknown subscription type ${b.data.subscriptionType}` };
+  }
+  const full = schemaFor(action).safeParse(raw);
+  if (!full.success) return { kind: 'malformed', raw, reason: describe(full.error) };
+  const event = full.data as HubSpotEvent;
+  // associationChange events name the object they were subscribed on as fromObjectId.
+  const objectId = event.objectId ?? event.fromObjectId;
+  if (!objectId) return { kind: 'malformed', raw, reason: 'objectId: missing' };
+  return { kind: 'valid', event, objectType: objectType as ObjectType, objectId };
+}
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('base64url');
+
+/**
+ * HubSpot's eventId is not unique, and re-deliveries differ in attemptNumber: the key is built from
+ * what identifies the change itself (portal, subscription type and id, event id, object, time, property/value).
+ */
+export function dedupeKey(e: HubSpotEvent | z.output<typeof base>): string {
+  const x = e as HubSpotEvent;
+  const parts = [
+    e.portalId,
+    e.subscriptionType,
+    e.subscriptionId ?? '',
+    e.eventId,
+    x.objectId ?? '',
+    x.associationType ? `${x.fromObjectId}>${x.toObjectId}:${x.associationType}:${(e as { associationRemoved?: boolean }).associationRemoved ?? ''}` : '',
+    e.occurredAt,
+    x.propertyName ?? '',
+    x.propertyValue ?? '',
+  ];
+  return sha1(parts.join('\u001f'));
+}
+
+/** Malformed items have no trustworthy fields: their key is the hash of their JSON text. */
+export function quarantineKey(raw: unknown): string {
+  return `q:${sha1(JSON.stringify(raw) ?? 'undefined')}`;
+}
