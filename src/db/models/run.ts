@@ -46,6 +46,14 @@ const runSchema = new Schema(
     startedAt: { type: Date, required: true, default: () => new Date() },
     finishedAt: { type: Date },
     approvalWaitMs: { type: Number, default: 0 },
+    // Engine bookkeeping (WORKFLOWS): the instance that holds the run and until when; an expired
+    // lease on a RUNNING run means its worker died, so another instance retakes it.
+    owner: { type: String },
+    leaseUntil: { type: Date },
+    // A decision waiting to be fed to the LangGraph thread as Command({ resume }); kept until the
+    // resumed invocation ends so a crash in between cannot lose it.
+    pendingResume: { type: Schema.Types.Mixed },
+    cancelRequested: { type: Boolean },
   },
   { timestamps: true, versionKey: false, minimize: false },
 );
@@ -53,6 +61,7 @@ runSchema.index({ status: 1, startedAt: -1 });
 runSchema.index({ workflowId: 1, startedAt: -1 });
 runSchema.index({ objectType: 1, objectId: 1, startedAt: -1 });
 runSchema.index({ startedAt: -1 });
+runSchema.index({ status: 1, leaseUntil: 1 });
 
 export type RunDoc = InferSchemaType<typeof runSchema>;
 export const runModel = (conn: Connection) => conn.model('Run', runSchema, 'runs');
