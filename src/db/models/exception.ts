@@ -1,6 +1,7 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 
-export const EXCEPTION_STATUSES = ['open', 'resolved', 'ignored'] as const;
+// 'applying' = a fix is being written (open → applying → resolved, each step atomic): a second click finds it taken.
+export const EXCEPTION_STATUSES = ['open', 'applying', 'resolved', 'ignored'] as const;
 export const SEVERITIES = ['low', 'medium', 'high'] as const;
 
 const exceptionSchema = new Schema(
@@ -26,6 +27,7 @@ const exceptionSchema = new Schema(
     resolvedAt: { type: Date },
     resolvedBy: { type: String },
     resolution: { type: String },
+    notes: { type: [{ at: Date, actor: String, text: String, _id: false }], default: [] },
     slack: { channel: String, ts: String },
   },
   { timestamps: true, versionKey: false, minimize: false },

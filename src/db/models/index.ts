@@ -5,6 +5,7 @@ import { exceptionModel } from './exception.ts';
 import { policyModel } from './policy.ts';
 import { runModel } from './run.ts';
 import { userModel } from './user.ts';
+import { reconcileLockModel, reconcileReportModel } from './reconcile-report.ts';
 import { webhookEventModel } from './webhook-event.ts';
 import { webhookBatchModel } from './webhook-batch.ts';
 import { workUnitModel } from './work-unit.ts';
@@ -21,6 +22,8 @@ export function createModels(conn: Connection) {
     Policy: policyModel(conn),
     AuditEntry: auditEntryModel(conn),
     User: userModel(conn),
+    ReconcileReport: reconcileReportModel(conn),
+    ReconcileLock: reconcileLockModel(conn),
   };
 }
 
