@@ -1,0 +1,112 @@
+import OpenAI from 'openai';
+import { z } from 'zod';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { IntegrationError } from './errors.ts';
+import { createResilience, type Health, type ResilienceOptions } from './resilience.ts';
+
+export const enrichmentSchema = z.strictObject({
+  industry: z.string().min(1).max(200),
+  riskLevel: z.enum(['LOW', 'MEDIUM', 'HIGH']),
+  summary: z.string().min(1).max(2000),
+});
+export type CompanyEnrichment = z.infer<typeof enrichmentSchema>;
+
+/** The same shape as enrichmentSchema, as the strict JSON schema OpenAI's structured outputs want. */
+const ENRICHMENT_JSON_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['industry', 'riskLevel', 'summary'],
+  properties: {
+    industry: { type: 'string', description: 'Industry in a few words, e.g. "Healthcare" or "Financial services"' },
+    riskLevel: { type: 'string', enum: ['LOW', 'MEDIUM', 'HIGH'], description: 'Compliance/commercial risk of onboarding this company' },
+    summary: { type: 'string', description: 'One or two sentences on what the company does' },
+  },
+} as const;
+
+export interface CompanyInput {
+  name?: string | null;
+  domain?: string | null;
+  industry?: string | null;
+  employees?: number | string | null;
+  revenue?: number | string | null;
+  description?: string | null;
+}
+
+export interface OpenAIAdapter {
+  /** Throws IntegrationError ('invalid_input' for unusable output, others from the API); callers fall back. */
+  enrichCompany(input: CompanyInput): Promise<CompanyEnrichment>;
+  health(): Promise<Health>;
+  stop(): Promise<void>;
+}
+
+export interface OpenAIOptions {
+  apiKey: string | undefined;
+  /** OPENAI_BASE_URL; the public API when unset. */
+  baseURL?: string | undefined;
+  model: string;
+  logger: Logger;
+  metrics: Pick<Metrics, 'registry'>;
+  timeoutMs?: number;
+  resilience?: ResilienceOptions;
+}
+
+const SYSTEM = 'You classify B2B companies for a CRM operations team. Answer only with the JSON object the schema describes. Be conservative: when unsure, use riskLevel MEDIUM.';
+
+function parseEnrichment(content: string | null | undefined): CompanyEnrichment {
+  let json: unknown;
+  try {
+    json = JSON.parse(content ?? '');
+  } catch {
+    throw new IntegrationError({ service: 'openai', kind: 'invalid_input', message: 'the model answered with invalid JSON' });
+  }
+  const parsed = enrichmentSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new IntegrationError({ service: 'openai', kind: 'invalid_input', message: `the model's JSON does not match the schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+  }
+  return parsed.data;
+}
+
+/** null when OPENAI_API_KEY is not configured. */
+export function createOpenAI(opts: OpenAIOptions): OpenAIAdapter | null {
+  if (!opts.apiKey) return null;
+  const client = new OpenAI({
+    apiKey: opts.apiKey,
+    // Explicit values, so the SDK never falls back to reading process.env itself.
+    baseURL: opts.baseURL ?? 'https://api.openai.com/v1',
+    organization: null,
+    project: null,
+    timeout: opts.timeoutMs ?? 15_000,
+    // One retry in total, done by resilience.ts so it is counted like every other service's.
+    maxRetries: 0,
+  });
+  const r = createResilience({
+    service: 'openai',
+    logger: opts.logger,
+    registry: opts.metrics.registry,
+    options: { retries: 1, minTimeoutMs: 500, timeoutMs: false, maxRetryAfterMs: 5_000, ...opts.resilience },
+  });
+
+  return {
+    async enrichCompany(input) {
+      const completion = await r.call('enrichCompany', () =>
+        client.chat.completions.create({
+          model: opts.model,
+          temperature: 0,
+          messages: [
+            { role: 'system', content: SYSTEM },
+            { role: 'user', content: JSON.stringify(input) },
+          ],
+          response_format: { type: 'json_schema', json_schema: { name: 'company_enrichment', strict: true, schema: ENRICHMENT_JSON_SCHEMA } },
+        }),
+      );
+      const choice = completion.choices[0];
+      if (choice?.message.refusal) {
+        throw new IntegrationError({ service: 'openai', kind: 'external', message: `the model refused: ${choice.message.refusal}` });
+      }
+      return parseEnrichment(choice?.message.content);
+    },
+    health: async () => r.health(),
+    stop: () => r.stop(),
+  };
+}
