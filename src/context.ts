@@ -8,6 +8,7 @@ import type { Models } from './db/models/index.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { Agenda } from 'agenda';
 import type { EventBus } from './events.ts';
+import type { Integrations } from './integrations/index.ts';
 
 /** What every service, listener and job is given: clients are created once, at the edge. */
 export interface AppContext {
@@ -22,4 +23,6 @@ export interface AppContext {
   /** Scheduled and background jobs; only processed on ORCH_ROLE=all|worker. */
   agenda: Agenda;
   events: EventBus;
+  /** SaaS adapters (HubSpot, Airtable, Notion, OpenAI) and Neo4j lineage; null = not configured. */
+  integrations: Integrations;
 }

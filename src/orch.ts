@@ -9,6 +9,7 @@ import { connectMongo, pingMongo, type MongoHandles } from './db/connection.ts';
 import { startEmbeddedMongo } from './db/embedded.ts';
 import { createModels, ensureIndexes } from './db/models/index.ts';
 import { createNeo4jDriver } from './integrations/neo4j.ts';
+import { createIntegrations } from './integrations/index.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { slackLogger } from './slack-logger.ts';
 import { healthRouter, type Check } from './http/health.ts';
@@ -61,6 +62,9 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   const neo4j = createNeo4jDriver(config);
   if (neo4j) lifecycle.add({ name: 'neo4j', stop: () => neo4j.close() });
   else logger.info('NEO4J_URI is not set: lineage is off');
+  const integrations = createIntegrations(config, logger, metrics, neo4j);
+  // Added after the driver so it stops first; constraints are ensured at start (idempotent).
+  lifecycle.add({ name: 'integrations', start: () => integrations.lineage.ensureConstraints(), stop: () => integrations.stop() });
 
   const expressApp = express();
   expressApp.disable('x-powered-by');
@@ -81,7 +85,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   });
 
   const agenda = createAgenda({ db: mongo.client.db(mongo.dbName), logger });
-  const ctx: AppContext = { config, logger, metrics, mongo, models, neo4j, slack: app.client, lifecycle, agenda, events: new EventBus() };
+  const ctx: AppContext = { config, logger, metrics, mongo, models, neo4j, slack: app.client, lifecycle, agenda, events: new EventBus(), integrations };
   await seedAdmins(ctx);
   await registerJobs(ctx);
 
