@@ -20,7 +20,10 @@ const approvalSchema = new Schema(
     intendedWrites: { type: Schema.Types.Mixed, default: [] },
     // Snapshot of the policy version in force, so "why was this approved?" stays answerable (invariant 7).
     policy: { type: Schema.Types.Mixed },
-    slack: { channel: String, ts: String },
+    // replyTs: the thread reply saying what was written (posted once, WORKFLOWS).
+    slack: { channel: String, ts: String, replyTs: String },
+    trigger: { type: String },
+    mode: { type: String, enum: ['dry-run', 'live'] },
     requestedAt: { type: Date, required: true, default: () => new Date() },
     expiresAt: { type: Date },
     remindedAt: { type: Date },
