@@ -21,6 +21,7 @@ import { registerListeners } from '../bot/index.ts';
 import { createAgenda } from '../jobs/agenda.ts';
 import { registerJobs } from '../jobs/index.ts';
 import { EventBus } from './events.ts';
+import { createIngest, WEBHOOK_PATH } from './ingest/index.ts';
 
 const { App, ExpressReceiver, LogLevel } = bolt;
 
@@ -88,6 +89,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   const ctx: AppContext = { config, logger, metrics, mongo, models, neo4j, slack: app.client, lifecycle, agenda, events: new EventBus(), integrations };
   await seedAdmins(ctx);
   await registerJobs(ctx);
+  const ingest = createIngest(ctx);
 
   let slackOk: { at: number; error: string | null } = { at: 0, error: null };
   const checks: Record<string, Check> = {
@@ -112,13 +114,20 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   api.use(requireApiToken(config.ORCH_API_TOKEN, logger, metrics));
   api.use(express.json({ limit: '1mb' }));
   if (web) {
+    // HubSpot webhooks: raw body (the signature covers the exact bytes), stored before the 200.
+    expressApp.post(WEBHOOK_PATH, ...ingest.webhookHandlers);
     registerListeners(app, ctx);
   }
+  api.use(ingest.api);
   api.use(notFound);
   expressApp.use('/api', api);
   expressApp.use(notFound);
   expressApp.use(jsonErrors(logger));
 
+  if (config.ORCH_ROLE !== 'web') {
+    // Due units of work (debounced webhook events) are claimed from MongoDB, so any worker can take them.
+    lifecycle.add({ name: 'ingest-poller', start: () => ingest.poller.start(), stop: () => ingest.poller.stop() });
+  }
   if (config.ORCH_ROLE !== 'web') {
     // Agenda's stop() unlocks this worker's jobs so another instance can take them at once.
     lifecycle.add({
