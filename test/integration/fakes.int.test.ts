@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebClient, WebClientEvent, retryPolicies } from '@slack/web-api';
 import { Client as HubSpotClient } from '@hubspot/api-client';
+import Airtable from 'airtable';
+import { Client as NotionClient } from '@notionhq/client';
+import OpenAI from 'openai';
 import { startFakes, type Fakes } from '../fakes/index.ts';
 
 /** Each fake is checked through the real SDK the app uses, pointed at the fake's URL. */
@@ -165,5 +168,122 @@ describe('HubSpot fake through @hubspot/api-client', () => {
     fakes.hubspot.addOwner({ id: '77', email: 'owner@example.com', firstName: 'O' });
     const o = await client().crm.owners.ownersApi.getById(77);
     expect(o.email).toBe('owner@example.com');
+  });
+});
+
+describe('Airtable fake through the airtable package', () => {
+  const base = () => new Airtable({ apiKey: fakes.env().AIRTABLE_API_KEY, endpointUrl: fakes.env().AIRTABLE_API_URL, noRetryIfRateLimited: true }).base(fakes.env().AIRTABLE_BASE_ID as string);
+
+  it('when 250 records are listed with pageSize 100, then eachPage walks three pages with every record once', async () => {
+    for (let i = 0; i < 250; i++) fakes.airtable.add('Accounts', { 'HubSpot ID': String(i), Name: `A${i}` });
+    const sizes: number[] = [];
+    const ids = new Set<string>();
+    await base()('Accounts').select({ pageSize: 100, fields: ['Name'] }).eachPage((records, next) => {
+      sizes.push(records.length);
+      for (const r of records) ids.add(r.id);
+      expect(Object.keys(records[0]?.fields ?? {})).toEqual(['Name']);
+      next();
+    });
+    expect(sizes).toEqual([100, 100, 50]);
+    expect(ids.size).toBe(250);
+  });
+
+  it('when a filterByFormula with OR is given, then only matching records come back', async () => {
+    fakes.airtable.add('Accounts', { 'HubSpot ID': '1', Name: 'A' });
+    fakes.airtable.add('Accounts', { 'HubSpot ID': '2', Name: "B's" });
+    fakes.airtable.add('Accounts', { 'HubSpot ID': '3', Name: 'C' });
+    const rows = await base()('Accounts').select({ filterByFormula: "OR({HubSpot ID}='1', {Name}=\"B's\")" }).all();
+    expect(rows.map((r) => r.get('HubSpot ID')).sort()).toEqual(['1', '2']);
+    await expect(base()('Accounts').select({ filterByFormula: 'SEARCH("x", {Name})' }).all()).rejects.toMatchObject({ statusCode: 422, error: 'INVALID_FILTER_BY_FORMULA' });
+  });
+
+  it('when records are created, updated, upserted and deleted, then the table reflects each step', async () => {
+    const table = base()('Accounts');
+    const [created] = await table.create([{ fields: { 'HubSpot ID': '9', Name: 'Nine' } }]);
+    await table.update([{ id: created?.id as string, fields: { Name: 'Nine!' } }]);
+    const upserted = await table.update([{ fields: { 'HubSpot ID': '9', Tier: 'Gold' } }, { fields: { 'HubSpot ID': '10', Name: 'Ten' } }] as never, { performUpsert: { fieldsToMergeOn: ['HubSpot ID'] } } as never);
+    expect(upserted).toHaveLength(2);
+    const rows = [...fakes.airtable.table('Accounts').values()];
+    expect(rows.map((r) => r.fields).sort((a, b) => String(a['HubSpot ID']).localeCompare(String(b['HubSpot ID'])))).toEqual([
+      { 'HubSpot ID': '10', Name: 'Ten' },
+      { 'HubSpot ID': '9', Name: 'Nine!', Tier: 'Gold' },
+    ]);
+    const last = fakes.airtable.callsTo('PATCH /v0/')[1];
+    expect(last?.status).toBe(200);
+    await table.destroy(created?.id as string);
+    expect(fakes.airtable.table('Accounts').size).toBe(1);
+    await expect(table.find(created?.id as string)).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('when more than 10 records or an unknown field are written, then Airtable answers 422', async () => {
+    fakes.airtable.defineTable('Strict', ['Name']);
+    const many = Array.from({ length: 11 }, (_, i) => ({ fields: { Name: String(i) } }));
+    await expect(base()('Strict').create(many)).rejects.toMatchObject({ statusCode: 422, error: 'INVALID_RECORDS' });
+    await expect(base()('Strict').create([{ fields: { Nope: 'x' } }])).rejects.toMatchObject({ statusCode: 422, error: 'UNKNOWN_FIELD_NAME' });
+  });
+
+  it('when the per-second rate limit is exceeded, then the extra request gets 429', async () => {
+    fakes.airtable.rateLimit({ perSecond: 2 });
+    const table = base()('Accounts');
+    await table.select().firstPage();
+    await table.select().firstPage();
+    await expect(table.select().firstPage()).rejects.toMatchObject({ statusCode: 429 });
+  });
+});
+
+describe('Notion fake through @notionhq/client', () => {
+  const notion = () => new NotionClient({ auth: fakes.env().NOTION_TOKEN, baseUrl: fakes.env().NOTION_API_URL, retry: false });
+
+  it('when the SOP database is queried with a filter, then the matching page comes back with title and url', async () => {
+    const db = fakes.notion.addDatabase({ title: 'SOPs' });
+    fakes.notion.addPage({ title: 'Software onboarding', databaseId: db, properties: { Industry: 'Software', Stage: ['customer'] } });
+    fakes.notion.addPage({ title: 'Retail onboarding', databaseId: db, properties: { Industry: 'Retail' } });
+    const r = await notion().dataSources.query({ data_source_id: db, filter: { or: [{ property: 'Industry', select: { equals: 'Software' } }, { property: 'Stage', multi_select: { contains: 'lead' } }] } });
+    expect(r.results).toHaveLength(1);
+    const page = r.results[0] as unknown as { url: string; properties: { Name: { title: { plain_text: string }[] } } };
+    expect(page.properties.Name.title[0]?.plain_text).toBe('Software onboarding');
+    expect(page.url).toMatch(/^https:\/\/www\.notion\.so\//);
+    const legacy = await fetch(`${fakes.notion.url}/v1/databases/${db}/query`, { method: 'POST', headers: { authorization: 'Bearer x', 'content-type': 'application/json' }, body: '{}' });
+    expect(((await legacy.json()) as { results: unknown[] }).results).toHaveLength(2);
+  });
+
+  it('when pages are searched, created, read and updated, then the fake keeps them', async () => {
+    fakes.notion.addPage({ id: 'p1', title: 'Escalation SOP' });
+    const found = await notion().search({ query: 'escalation', filter: { property: 'object', value: 'page' } });
+    expect(found.results.map((p) => p.id)).toEqual(['p1']);
+    const created = await notion().pages.create({ parent: { page_id: 'p1' }, properties: { title: { title: [{ text: { content: 'Child' } }] } } });
+    await notion().pages.update({ page_id: created.id, properties: { Status: { select: { name: 'Done' } } } });
+    const read = (await notion().pages.retrieve({ page_id: created.id })) as { properties: Record<string, { type: string }> };
+    expect(read.properties.Status?.type).toBe('select');
+    await expect(notion().pages.retrieve({ page_id: 'missing' })).rejects.toMatchObject({ status: 404, code: 'object_not_found' });
+  });
+});
+
+describe('OpenAI fake through the openai package', () => {
+  const openai = () => new OpenAI({ apiKey: fakes.env().OPENAI_API_KEY, baseURL: fakes.env().OPENAI_BASE_URL, maxRetries: 2 });
+
+  it('when a JSON-schema completion is asked for, then the default answer is valid enrichment JSON', async () => {
+    const r = await openai().chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Enrich {"name":"Acme Corp","domain":"acme.com"}' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'enrichment', strict: true, schema: { type: 'object' } } },
+    });
+    const parsed = JSON.parse(r.choices[0]?.message.content ?? '');
+    expect(parsed).toMatchObject({ industry: expect.any(String), riskLevel: expect.stringMatching(/^(LOW|MEDIUM|HIGH)$/), summary: expect.stringContaining('Acme Corp') });
+    expect(fakes.openai.requests[0]?.response_format?.type).toBe('json_schema');
+  });
+
+  it('when respondWith is set and a 429 is injected once, then the SDK retries and gets the custom answer', async () => {
+    fakes.openai.respondWith((req) => ({ industry: 'Retail', riskLevel: 'HIGH', summary: String(req.messages.length) }));
+    fakes.openai.inject({ match: 'chat/completions', status: 429, retryAfter: 0 });
+    const r = await openai().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
+    expect(JSON.parse(r.choices[0]?.message.content ?? '')).toEqual({ industry: 'Retail', riskLevel: 'HIGH', summary: '1' });
+    expect(fakes.openai.calls.map((c) => c.status)).toEqual([429, 200]);
+  });
+
+  it('when a delay longer than the client timeout is injected, then the SDK times out', async () => {
+    fakes.openai.inject({ delayMs: 500 });
+    const client = new OpenAI({ apiKey: 'k', baseURL: fakes.env().OPENAI_BASE_URL, maxRetries: 0, timeout: 100 });
+    await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).rejects.toThrow(/timed out/i);
   });
 });
