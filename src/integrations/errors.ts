@@ -130,7 +130,9 @@ export function classifyError(service: string, err: unknown): IntegrationError {
     return new IntegrationError({ service, kind: kindFromStatus(status), status, message: messageOf(e, status), cause: err, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   }
   const code = codeOf(e);
-  const name = typeof e.name === 'string' ? e.name : '';
+  // Some SDK error subclasses keep name 'Error'; the class name and the cause tell more.
+  const names = [e.name, (e.constructor as { name?: unknown } | undefined)?.name, (e.cause as Loose | undefined)?.name].filter((n): n is string => typeof n === 'string');
+  const name = names.find((n) => TIMEOUT_NAMES.has(n)) ?? names[0] ?? '';
   if ((code && NETWORK_CODES.has(code)) || TIMEOUT_NAMES.has(name) || (name === 'TypeError' && e.message === 'fetch failed')) {
     return new IntegrationError({ service, kind: 'transient', message: `${code ?? name}: ${messageOf(e)}`, cause: err });
   }

@@ -69,10 +69,13 @@ export function integrationMetrics(registry: Registry) {
   };
 }
 
-/** Bottleneck has no rolling window: spacing starts by window/max (plus 2% for clock skew) keeps any window under max. */
+/**
+ * Bottleneck has no rolling window: spacing request starts by window/max keeps any window at or under
+ * max. 10% headroom absorbs network jitter between our start time and the server's arrival time.
+ */
 export function limiterFor(rate: RateLimit | undefined): Bottleneck | undefined {
   if (!rate) return undefined;
-  return new Bottleneck({ minTime: Math.ceil((rate.windowMs * 1.02) / rate.max), maxConcurrent: rate.maxConcurrent ?? 10 });
+  return new Bottleneck({ minTime: Math.ceil((rate.windowMs * 1.1) / rate.max), maxConcurrent: rate.maxConcurrent ?? 10 });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
