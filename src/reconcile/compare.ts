@@ -185,6 +185,6 @@ function label(hubspot: Record<string, Scalar>, id: string): string {
 }
 
 /** Identity of an exception: one open exception per object and type. */
-export function findingKey(f: Pick<Finding, 'type' | 'objectType' | 'objectId'>): string {
+export function findingKey(f: { type: string; objectType: string; objectId: string }): string {
   return `${f.type}:${f.objectType}:${f.objectId}`;
 }

@@ -1,0 +1,161 @@
+import type { Models } from '../db/models/index.ts';
+import { newId } from '../ids.ts';
+import { findingKey } from './compare.ts';
+import { proposeFix } from './proposals.ts';
+import type { ExceptionType, Finding, ProposedFix, Severity } from './types.ts';
+
+/**
+ * Exceptions: one per object and type while it matters. The unique `openKey`
+ * ("type:objectType:objectId") is held by the open, applying or ignored exception, so
+ * re-detection updates it instead of adding another; closing suffixes the key with the id,
+ * which frees the slot for a future, new occurrence. No transactions needed (FerretDB has none).
+ */
+type ExcModels = Pick<Models, 'Exception'>;
+
+export interface ExceptionView {
+  _id: string;
+  type: ExceptionType;
+  severity: Severity;
+  objectType: string;
+  objectId: string;
+  status: 'open' | 'applying' | 'resolved' | 'ignored';
+  openKey: string;
+  title?: string;
+  diff: Finding['diff'];
+  proposedFix?: ProposedFix;
+  details?: Record<string, unknown>;
+  runId?: string;
+  assignee?: string;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  occurrences: number;
+  resolvedAt?: Date;
+  resolvedBy?: string;
+  resolution?: string;
+  slack?: { channel?: string; ts?: string };
+}
+
+/** Statuses that hold the open key (a re-detection updates them, never duplicates them). */
+export const HOLDING_STATUSES = ['open', 'applying', 'ignored'] as const;
+
+export interface Detected {
+  type: ExceptionType;
+  severity: Severity;
+  objectType: string;
+  objectId: string;
+  title: string;
+  diff: Finding['diff'];
+  details: Record<string, unknown>;
+  proposedFix: ProposedFix;
+  runId?: string;
+}
+
+export function detectedFromFinding(f: Finding, reportId?: string): Detected {
+  const { type, severity, objectType, objectId, title, diff, ...details } = f;
+  return { type, severity, objectType, objectId, title, diff, details: { ...details, reportId }, proposedFix: proposeFix(f) };
+}
+
+/** Creates or refreshes the exception for this object and type; `isNew` only on first detection. */
+export async function recordDetection(models: ExcModels, d: Detected, at = new Date()): Promise<{ exception: ExceptionView; isNew: boolean }> {
+  const openKey = findingKey(d);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await models.Exception.updateOne(
+        { openKey },
+        {
+          $setOnInsert: { _id: newId('exc'), type: d.type, objectType: d.objectType, objectId: d.objectId, status: 'open', firstSeenAt: at },
+          $set: { severity: d.severity, title: d.title, diff: d.diff, details: d.details, proposedFix: d.proposedFix, lastSeenAt: at, ...(d.runId ? { runId: d.runId } : {}) },
+          $inc: { occurrences: 1 },
+        },
+        { upsert: true },
+      );
+      const exception = (await models.Exception.findOne({ openKey }).lean()) as ExceptionView | null;
+      if (!exception) throw new Error(`exception ${openKey} vanished after upsert`);
+      return { exception, isNew: res.upsertedCount === 1 };
+    } catch (err) {
+      // Two instances inserting the same key at once: the loser retries as an update.
+      if ((err as { code?: number }).code === 11000 && attempt === 0) continue;
+      throw err;
+    }
+  }
+}
+
+export interface CloseInput {
+  id: string;
+  from: readonly string[];
+  status: 'resolved' | 'ignored';
+  actor: string;
+  resolution: string;
+}
+
+/** Atomically closes one exception if it is still in one of `from`; returns it, or null if not. */
+export async function closeException(models: ExcModels, c: CloseInput): Promise<ExceptionView | null> {
+  const now = new Date();
+  const current = (await models.Exception.findOne({ _id: c.id }, { openKey: 1 }).lean()) as { openKey: string } | null;
+  if (!current) return null;
+  const base = current.openKey.split('#')[0];
+  const filter: Record<string, unknown> = { _id: c.id, status: { $in: [...c.from] } };
+  return (await models.Exception.findOneAndUpdate(
+    filter,
+    {
+      $set: { status: c.status, openKey: `${base}#${c.id}`, resolvedAt: now, resolvedBy: c.actor, resolution: c.resolution },
+      $push: { notes: { at: now, actor: c.actor, text: c.resolution } },
+    },
+    { new: true },
+  ).lean()) as ExceptionView | null;
+}
+
+export interface StaleQuery {
+  types: readonly ExceptionType[];
+  /** Exceptions not seen since this instant did not reproduce. */
+  before: Date;
+  objectType?: string;
+  objectIds?: readonly string[];
+  note: string;
+}
+
+/** Closes what a complete comparison no longer finds; ignored ones close too (nothing to ignore). */
+export async function closeStale(models: ExcModels, q: StaleQuery): Promise<number> {
+  const filter: Record<string, unknown> = { type: { $in: [...q.types] }, status: { $in: ['open', 'ignored'] }, lastSeenAt: { $lt: q.before } };
+  if (q.objectType) filter.objectType = q.objectType;
+  if (q.objectIds) filter.objectId = { $in: [...q.objectIds] };
+  const stale = (await models.Exception.find(filter, { _id: 1, status: 1 }).lean()) as { _id: string; status: string }[];
+  let closed = 0;
+  for (const s of stale) {
+    const done = await closeException(models, { id: s._id, from: [s.status], status: s.status === 'ignored' ? 'ignored' : 'resolved', actor: 'orch:reconcile', resolution: q.note });
+    if (done) closed++;
+  }
+  return closed;
+}
+
+export interface ListQuery {
+  status?: string;
+  type?: string;
+  limit?: number;
+  /** Cursor: the `_id` of the last item of the previous page (ids sort by time of creation only loosely, so we page on lastSeenAt+_id). */
+  before?: string;
+}
+
+export async function listExceptions(models: ExcModels, q: ListQuery): Promise<{ items: ExceptionView[]; next: string | null }> {
+  const limit = Math.min(Math.max(q.limit ?? 50, 1), 200);
+  const filter: Record<string, unknown> = {};
+  if (q.status) filter.status = q.status;
+  if (q.type) filter.type = q.type;
+  if (q.before) {
+    const [at, id] = q.before.split('|');
+    filter.$or = [{ lastSeenAt: { $lt: new Date(Number(at)) } }, { lastSeenAt: new Date(Number(at)), _id: { $lt: id } }];
+  }
+  const items = (await models.Exception.find(filter).sort({ lastSeenAt: -1, _id: -1 }).limit(limit + 1).lean()) as ExceptionView[];
+  const more = items.length > limit;
+  const page = items.slice(0, limit);
+  const last = page[page.length - 1];
+  return { items: page, next: more && last ? `${new Date(last.lastSeenAt).getTime()}|${last._id}` : null };
+}
+
+export async function getException(models: ExcModels, id: string): Promise<ExceptionView | null> {
+  return (await models.Exception.findOne({ _id: id }).lean()) as ExceptionView | null;
+}
+
+export async function addNote(models: ExcModels, id: string, actor: string, text: string): Promise<void> {
+  await models.Exception.updateOne({ _id: id }, { $push: { notes: { at: new Date(), actor, text } } });
+}
