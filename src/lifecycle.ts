@@ -11,6 +11,7 @@ export interface Component {
 export class Lifecycle {
   private readonly components: { c: Component; started: boolean }[] = [];
   private readonly logger: Logger;
+  private readonly stopping = new AbortController();
   constructor(logger: Logger) {
     this.logger = logger;
   }
@@ -28,7 +29,13 @@ export class Lifecycle {
     }
   }
 
+  /** Aborted as soon as stop() begins, so long work (e.g. a reconciliation) winds down before Agenda drains. */
+  get signal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
   async stop(deadlineMs: number): Promise<boolean> {
+    this.stopping.abort();
     const deadline = Date.now() + deadlineMs;
     let clean = true;
     const running = this.components.filter((e) => e.started).map((e) => e.c);
