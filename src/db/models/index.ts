@@ -9,6 +9,8 @@ import { reconcileLockModel, reconcileReportModel } from './reconcile-report.ts'
 import { webhookEventModel } from './webhook-event.ts';
 import { webhookBatchModel } from './webhook-batch.ts';
 import { workUnitModel } from './work-unit.ts';
+import { settingModel } from './setting.ts';
+import { alertModel } from './alert.ts';
 
 /** All models bound to one connection, so tests and instances never share a global registry. */
 export function createModels(conn: Connection) {
@@ -24,6 +26,8 @@ export function createModels(conn: Connection) {
     User: userModel(conn),
     ReconcileReport: reconcileReportModel(conn),
     ReconcileLock: reconcileLockModel(conn),
+    Setting: settingModel(conn),
+    Alert: alertModel(conn),
   };
 }
 
