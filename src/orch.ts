@@ -64,8 +64,9 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   if (neo4j) lifecycle.add({ name: 'neo4j', stop: () => neo4j.close() });
   else logger.info('NEO4J_URI is not set: lineage is off');
   const integrations = createIntegrations(config, logger, metrics, neo4j);
-  // Added after the driver so it stops first; constraints are ensured at start (idempotent).
-  lifecycle.add({ name: 'integrations', start: () => integrations.lineage.ensureConstraints(), stop: () => integrations.stop() });
+  // Added after the driver so it stops first. Constraints are ensured in the background (idempotent,
+  // errors logged): MERGE dedupes without them, and start-up must not wait on a slow Neo4j.
+  lifecycle.add({ name: 'integrations', start: () => void integrations.lineage.ensureConstraints(), stop: () => integrations.stop() });
 
   const expressApp = express();
   expressApp.disable('x-powered-by');
