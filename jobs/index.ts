@@ -1,4 +1,7 @@
 import type { AppContext } from '../src/context.ts';
+import { registerApprovalJobs } from './approvals.ts';
 
 /** Defines every Agenda job on ctx.agenda; each job module adds its define/every calls here. */
-export async function registerJobs(_ctx: AppContext): Promise<void> {}
+export async function registerJobs(ctx: AppContext): Promise<void> {
+  await registerApprovalJobs(ctx);
+}
