@@ -1,7 +1,9 @@
 import type { AppContext } from '../src/context.ts';
 import { registerApprovalJobs } from './approvals.ts';
+import { registerReconcileJobs } from './reconcile.ts';
 
 /** Defines every Agenda job on ctx.agenda; each job module adds its define/every calls here. */
 export async function registerJobs(ctx: AppContext): Promise<void> {
   await registerApprovalJobs(ctx);
+  await registerReconcileJobs(ctx);
 }
