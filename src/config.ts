@@ -60,6 +60,7 @@ export const configSchema = z
     ORCH_TZ: z.string().default('UTC'),
     ORCH_DATA_DIR: z.string().default('.data'),
     ORCH_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    ORCH_MONGO_RETRY_MS: z.coerce.number().int().min(0).default(30_000),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   });
 
@@ -90,6 +91,7 @@ export const CONFIG_HINTS: Record<string, string> = {
   ORCH_API_TOKEN: 'any long random string; callers of /api/* send it as a Bearer token',
   ORCH_MODE: 'dry-run (default: show intended writes, perform none) or live',
   ORCH_ROLE: 'all (default), web (HTTP only) or worker (jobs and workflows only)',
+  ORCH_MONGO_RETRY_MS: 'how long start-up keeps retrying an unreachable MongoDB before exiting 1 (default 30000)',
   AIRTABLE_BASE_ID: 'the appXXXXXXXX id of the base holding the Accounts table',
   NOTION_SOP_DATABASE_ID: 'optional: id of the Notion database listing SOPs (from its URL); unset = SOPs are found by workspace search',
   ORCH_DEBOUNCE_MS: 'events for one object closer together than this become one unit of work (default 3000)',

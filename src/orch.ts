@@ -15,6 +15,7 @@ import { slackLogger } from './slack-logger.ts';
 import { healthRouter, type Check } from './http/health.ts';
 import { requireApiToken } from './http/api-auth.ts';
 import { jsonErrors, notFound } from './http/json-errors.ts';
+import { countRequests } from './http/request-metrics.ts';
 import { seedAdmins } from './services/rbac.ts';
 import type { AppContext } from './context.ts';
 import { registerListeners } from '../bot/index.ts';
@@ -51,7 +52,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   }
   let mongo: MongoHandles;
   try {
-    mongo = await connectMongo({ uri: mongoUri, logger });
+    mongo = await connectMongo({ uri: mongoUri, logger, maxRetryTimeMs: config.ORCH_MONGO_RETRY_MS });
   } catch (err) {
     await lifecycle.stop(config.ORCH_SHUTDOWN_TIMEOUT_MS);
     throw err;
@@ -70,6 +71,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
 
   const expressApp = express();
   expressApp.disable('x-powered-by');
+  expressApp.use(countRequests(metrics));
   const web = config.ORCH_ROLE !== 'worker';
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
   const boltLogger = slackLogger(logger);

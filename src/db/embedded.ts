@@ -32,17 +32,18 @@ export function ferretdbBinaryPath(): string {
   return path.join(cache, 'ferretdb', 'ferretdb');
 }
 
-export async function startFerretDb(dataDir: string, logger?: Logger): Promise<{ uri: string; process: ChildProcess; stop(): Promise<void> }> {
+/** `port` lets a test restart FerretDB where clients expect it (same port, same data dir). */
+export async function startFerretDb(dataDir: string, logger?: Logger, port?: number): Promise<{ uri: string; port: number; process: ChildProcess; stop(): Promise<void> }> {
   const bin = ferretdbBinaryPath();
   if (!existsSync(bin)) throw new Error(`FerretDB binary not found at ${bin} (run npm run testbed:prepare)`);
   mkdirSync(dataDir, { recursive: true });
-  const port = await freePort();
+  const listenPort = port ?? (await freePort());
   const child = spawn(
     bin,
     [
       '--handler=sqlite',
       `--sqlite-url=file:${path.resolve(dataDir)}/`,
-      `--listen-addr=127.0.0.1:${port}`,
+      `--listen-addr=127.0.0.1:${listenPort}`,
       `--state-dir=${path.resolve(dataDir)}`,
       '--debug-addr=-',
       '--telemetry=disable',
@@ -51,9 +52,10 @@ export async function startFerretDb(dataDir: string, logger?: Logger): Promise<{
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   child.stderr?.on('data', (d: Buffer) => logger?.debug('ferretdb', { line: d.toString().slice(0, 500) }));
-  await waitForPort(port, 15_000, child);
+  await waitForPort(listenPort, 15_000, child);
   return {
-    uri: `mongodb://127.0.0.1:${port}/`,
+    uri: `mongodb://127.0.0.1:${listenPort}/`,
+    port: listenPort,
     process: child,
     stop: () => stopChild(child),
   };
