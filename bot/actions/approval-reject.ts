@@ -1,0 +1,34 @@
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { AppContext } from '../../src/context.ts';
+import { buildRejectModal } from '../../blocks/approval-modals.ts';
+import { maskPii } from '../../blocks/pii.ts';
+import { authorize } from '../../src/services/rbac.ts';
+import { refusalText } from '../../src/services/approvals.ts';
+import { tellUser } from './approval-approve.ts';
+
+type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/** Reject button: admins get the reason modal; others an ephemeral refusal (audited). */
+export function rejectHandler(ctx: AppContext) {
+  return async ({ ack, body, action, client }: Args): Promise<void> => {
+    await ack();
+    const actor = body.user.id;
+    const channel = body.channel?.id;
+    const approvalId = action.value ?? '';
+    try {
+      const approval = await ctx.models.Approval.findById(approvalId, { status: 1, title: 1, decidedBy: 1, decidedAt: 1 }).lean();
+      if (!approval) return await tellUser(ctx, channel, actor, refusalText({ ok: false, reason: 'not_found' }));
+      if (!(await authorize(ctx.models, actor, 'admin', 'approval.reject', approvalId))) {
+        return await tellUser(ctx, channel, actor, refusalText({ ok: false, reason: 'not_admin' }));
+      }
+      if (approval.status !== 'PENDING') {
+        return await tellUser(ctx, channel, actor, refusalText({ ok: false, reason: 'already_decided', status: approval.status, ...(approval.decidedBy ? { decidedBy: approval.decidedBy } : {}), ...(approval.decidedAt ? { decidedAt: approval.decidedAt } : {}) }));
+      }
+      const meta = { approvalId, ...(channel ? { channel } : {}), ...(body.message?.ts ? { ts: body.message.ts } : {}) };
+      await client.views.open({ trigger_id: body.trigger_id, view: buildRejectModal(meta, maskPii(approval.title ?? approvalId)) });
+    } catch (err) {
+      ctx.logger.error('opening the reject modal failed', { approvalId, error: (err as Error).message });
+      await tellUser(ctx, channel, actor, ':warning: Could not open the reject dialog; please try again.');
+    }
+  };
+}

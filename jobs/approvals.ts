@@ -1,0 +1,70 @@
+import type { AppContext } from '../src/context.ts';
+import { escapeMrkdwn, truncate } from '../blocks/limits.ts';
+import { maskPii } from '../blocks/pii.ts';
+import { audit } from '../src/services/audit.ts';
+import { updateDecidedMessage, type StoredApproval } from '../src/services/approvals.ts';
+import { alert } from '../src/services/alerts.ts';
+import { cancelRun } from '../workflows/run-control.ts';
+
+export const REMIND_JOB = 'approvals:remind';
+export const EXPIRE_JOB = 'approvals:expire';
+const BATCH = 50;
+
+async function adminIds(ctx: Pick<AppContext, 'models'>): Promise<string[]> {
+  const admins = await ctx.models.User.find({ role: 'admin' }, { slackUserId: 1 }).limit(50).lean();
+  return admins.map((a) => a.slackUserId);
+}
+
+/** DMs the admins once per approval that has waited longer than ORCH_APPROVAL_REMIND. */
+export async function remindApprovals(ctx: AppContext, now = new Date()): Promise<number> {
+  const { Approval } = ctx.models;
+  const due = await Approval.find({ status: 'PENDING', requestedAt: { $lt: new Date(now.getTime() - ctx.config.ORCH_APPROVAL_REMIND) }, remindedAt: { $exists: false } })
+    .limit(BATCH)
+    .lean();
+  let sent = 0;
+  const admins = due.length ? await adminIds(ctx) : [];
+  for (const a of due) {
+    // Claim first, so two workers never remind twice.
+    const claimed = await Approval.updateOne({ _id: a._id, status: 'PENDING', remindedAt: { $exists: false } }, { $set: { remindedAt: now } });
+    if (claimed.modifiedCount === 0) continue;
+    const hours = Math.round((now.getTime() - a.requestedAt.getTime()) / 360_000) / 10;
+    const where = a.slack?.channel ? ` in <#${a.slack.channel}>` : '';
+    const text = truncate(`:alarm_clock: Approval \`${a._id}\` (${a.workflowId} · ${escapeMrkdwn(maskPii(a.title ?? a.objectId))}) has waited ${hours} h${where}.`, 3000);
+    for (const user of admins) {
+      await ctx.slack.chat.postMessage({ channel: user, text }).catch((err: Error) => ctx.logger.warn('approval reminder DM failed', { user, error: err.message }));
+    }
+    sent += 1;
+  }
+  return sent;
+}
+
+/** Approvals older than ORCH_APPROVAL_TTL: EXPIRED, their run CANCELLED, the message redrawn. */
+export async function expireApprovals(ctx: AppContext, now = new Date()): Promise<number> {
+  const { Approval } = ctx.models;
+  const due = await Approval.find({ status: 'PENDING', requestedAt: { $lt: new Date(now.getTime() - ctx.config.ORCH_APPROVAL_TTL) } }, { _id: 1 }).limit(BATCH).lean();
+  let expired = 0;
+  for (const { _id } of due) {
+    const a = (await Approval.findOneAndUpdate(
+      { _id, status: 'PENDING' },
+      { $set: { status: 'EXPIRED', decision: 'expire', decidedBy: 'orch', decidedAt: now, reason: `no decision within ${Math.round(ctx.config.ORCH_APPROVAL_TTL / 3_600_000)} h` } },
+      { new: true, lean: true },
+    )) as unknown as StoredApproval | null;
+    if (!a) continue;
+    expired += 1;
+    await cancelRun(ctx, a.runId, 'orch:approval-expiry');
+    await audit(ctx.models, { actor: 'orch', action: 'approval.expire', target: a._id, details: { runId: a.runId, policy: a.policy ?? null } });
+    await updateDecidedMessage(ctx, a);
+    await alert(ctx, { key: `approval_expired:${a.workflowId}`, kind: 'approval_expired', severity: 'medium', text: `Approval ${a._id} (${a.workflowId} · ${maskPii(a.title ?? a.objectId)}) expired; run ${a.runId} was cancelled.`, runId: a.runId }).catch(
+      (err: Error) => ctx.logger.warn('approval expiry alert failed', { error: err.message }),
+    );
+  }
+  return expired;
+}
+
+export async function registerApprovalJobs(ctx: AppContext): Promise<void> {
+  ctx.agenda.define(REMIND_JOB, async () => void (await remindApprovals(ctx)), { concurrency: 1 });
+  ctx.agenda.define(EXPIRE_JOB, async () => void (await expireApprovals(ctx)), { concurrency: 1 });
+  if (ctx.config.ORCH_ROLE === 'web') return;
+  await ctx.agenda.every(ctx.config.ORCH_APPROVAL_SWEEP, REMIND_JOB);
+  await ctx.agenda.every(ctx.config.ORCH_APPROVAL_SWEEP, EXPIRE_JOB);
+}

@@ -1,0 +1,90 @@
+import type { AppContext } from '../context.ts';
+import { buildApprovalSheet, decidedText } from '../../blocks/approval-sheet.ts';
+import { resumeRun } from '../../workflows/run-control.ts';
+import { audit } from './audit.ts';
+import { authorize } from './rbac.ts';
+import { decisionOf, sheetInputOf, type ApprovalLike } from './approval-view.ts';
+
+export type Decision = 'approve' | 'reject';
+
+export interface DecideInput {
+  approvalId: string;
+  decision: Decision;
+  /** Slack user id of the person deciding. */
+  actor: string;
+  reason?: string;
+}
+
+export type StoredApproval = ApprovalLike & { status: string; slack?: { channel?: string | null; ts?: string | null; replyTs?: string | null } | null };
+
+export type DecideResult =
+  | { ok: true; approval: StoredApproval }
+  | { ok: false; reason: 'not_admin' | 'already_decided' | 'not_found' | 'reason_required'; decidedBy?: string; decidedAt?: Date; status?: string };
+
+type DecideCtx = Pick<AppContext, 'models' | 'events' | 'logger' | 'integrations'>;
+
+/**
+ * The one way an approval gets decided (Slack buttons, /orch, the API): admin only (refusals are
+ * audited by rbac.authorize), then ONE atomic PENDING → APPROVED|REJECTED update with the status
+ * in the filter, so of two concurrent clicks exactly one wins and the other learns who won.
+ */
+export async function decideApproval(ctx: DecideCtx, input: DecideInput): Promise<DecideResult> {
+  const { Approval } = ctx.models;
+  const exists = await Approval.exists({ _id: input.approvalId });
+  if (!exists) return { ok: false, reason: 'not_found' };
+  const role = await authorize(ctx.models, input.actor, 'admin', `approval.${input.decision}`, input.approvalId);
+  if (!role) return { ok: false, reason: 'not_admin' };
+  const reason = input.reason?.trim();
+  if (input.decision === 'reject' && !reason) return { ok: false, reason: 'reason_required' };
+  const now = new Date();
+  const approval = (await Approval.findOneAndUpdate(
+    { _id: input.approvalId, status: 'PENDING' },
+    { $set: { status: input.decision === 'approve' ? 'APPROVED' : 'REJECTED', decision: input.decision, decidedBy: input.actor, decidedAt: now, ...(reason ? { reason } : {}) } },
+    { new: true, lean: true },
+  )) as unknown as StoredApproval | null;
+  if (!approval) {
+    const current = await Approval.findById(input.approvalId, { status: 1, decidedBy: 1, decidedAt: 1 }).lean();
+    return { ok: false, reason: 'already_decided', ...(current?.decidedBy ? { decidedBy: current.decidedBy } : {}), ...(current?.decidedAt ? { decidedAt: current.decidedAt } : {}), ...(current?.status ? { status: current.status } : {}) };
+  }
+  const policy = (approval.policy ?? null) as { name?: string; version?: number; matched?: string[] } | null;
+  await audit(ctx.models, {
+    actor: input.actor,
+    action: `approval.${input.decision}`,
+    target: approval._id,
+    outcome: 'done',
+    ...(reason ? { reason } : {}),
+    details: { runId: approval.runId, decision: input.decision, decidedAt: now.toISOString(), policy },
+  });
+  await ctx.integrations.lineage
+    .recordApproval({ approvalId: approval._id, runId: approval.runId, decision: input.decision, actor: input.actor, policy: { name: policy?.name ?? 'unknown', version: policy?.version ?? 0 }, at: now, reason: reason ?? null })
+    .catch((err: Error) => ctx.logger.warn('lineage: could not record the approval', { approvalId: approval._id, error: err.message }));
+  await resumeRun(ctx, approval.runId, { approvalId: approval._id, decision: input.decision, actor: input.actor, ...(reason ? { reason } : {}), at: now.toISOString() });
+  ctx.events.emit('home.changed');
+  return { ok: true, approval };
+}
+
+/** "Already decided by @x at t" / "only admins" — what the loser or the refused user reads. */
+export function refusalText(res: Extract<DecideResult, { ok: false }>): string {
+  if (res.reason === 'not_admin') return ':no_entry: Only orch admins can decide approvals. Your attempt was recorded.';
+  if (res.reason === 'not_found') return ':grey_question: This approval no longer exists.';
+  if (res.reason === 'reason_required') return ':pencil: A reason is required to reject.';
+  const who = res.decidedBy ? `<@${res.decidedBy}>` : 'someone else';
+  const when = res.decidedAt ? ` at ${res.decidedAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '';
+  return `:lock: Already ${res.status === 'EXPIRED' ? 'expired' : 'decided'} by ${who}${when}.`;
+}
+
+/** Redraws the sheet in place: decision banner with who and when, buttons gone. */
+export async function updateDecidedMessage(ctx: Pick<AppContext, 'slack' | 'logger'>, approval: StoredApproval): Promise<boolean> {
+  const channel = approval.slack?.channel;
+  const ts = approval.slack?.ts;
+  const decided = decisionOf(approval);
+  if (!channel || !ts || !decided) return false;
+  const input = sheetInputOf(approval);
+  try {
+    await ctx.slack.chat.update({ channel, ts, text: decidedText(input, decided), blocks: buildApprovalSheet(input, decided) });
+    return true;
+  } catch (err) {
+    ctx.logger.warn('could not update the approval message', { approvalId: approval._id, error: (err as Error).message });
+    return false;
+  }
+}

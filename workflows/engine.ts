@@ -1,0 +1,246 @@
+import { Command, isInterrupted, type CompiledStateGraph } from '@langchain/langgraph';
+import { Counter, Histogram } from 'prom-client';
+import type { AppContext } from '../src/context.ts';
+import { newId } from '../src/ids.ts';
+import { createCheckpointer } from './checkpointer.ts';
+import { classify, reasonOf } from './errors.ts';
+import { reportFailedRun } from './failure-alert.ts';
+import { createNodeWrapper } from './node-wrapper.ts';
+import { WORKFLOWS } from './registry.ts';
+import type { Envelope, ResumeDecision, RunStateValue, WorkflowIntegrations } from './types.ts';
+
+export interface EngineOptions {
+  leaseMs: number;
+  pollMs: number;
+  concurrency: number;
+  retries: number;
+  retryMinTimeoutMs?: number;
+}
+
+interface ClaimedRun {
+  _id: string;
+  workflowId: string;
+  objectType: string;
+  objectId: string;
+  envelope?: Envelope;
+  mode?: 'dry-run' | 'live';
+  pendingResume?: ResumeDecision;
+}
+
+// The state type is shared by every workflow; the node names differ, which the engine never needs.
+type Graph = CompiledStateGraph<RunStateValue, Partial<RunStateValue>, string>;
+
+/**
+ * Runs workflow threads: claims PENDING runs atomically (on 'run.created' and by polling, so runs
+ * from other instances or from before a crash are found), retakes RUNNING runs whose lease
+ * expired, and resumes WAITING_APPROVAL runs once a decision is stored on them.
+ */
+export class WorkflowEngine {
+  readonly instanceId = newId('wrk', 8);
+  private readonly ctx: AppContext;
+  private readonly integrations: WorkflowIntegrations;
+  private readonly opts: EngineOptions;
+  private readonly graphs = new Map<string, Graph>();
+  private readonly inflight = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private polling = false;
+  private pollAgain = false;
+  private readonly runsFinished: Counter<'workflow' | 'status'>;
+  private readonly stepSeconds: Histogram<'step' | 'status'>;
+  private readonly onCreated = (runId: string) => void this.claimById(runId);
+  private readonly onDecided = () => this.kick();
+
+  constructor(ctx: AppContext, integrations: WorkflowIntegrations, opts: EngineOptions) {
+    this.ctx = ctx;
+    this.integrations = integrations;
+    this.opts = opts;
+    const registers = [ctx.metrics.registry];
+    this.runsFinished = new Counter({ name: 'orch_workflow_runs_finished_total', help: 'Workflow runs that ended, by status', labelNames: ['workflow', 'status'], registers });
+    this.stepSeconds = new Histogram({ name: 'orch_workflow_step_seconds', help: 'Workflow step durations', labelNames: ['step', 'status'], registers, buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30] });
+  }
+
+  async start(): Promise<void> {
+    const saver = await createCheckpointer(this.ctx.mongo.client, this.ctx.mongo.dbName, this.ctx.logger);
+    const wrap = createNodeWrapper({
+      models: this.ctx.models,
+      logger: this.ctx.logger,
+      retries: this.opts.retries,
+      ...(this.opts.retryMinTimeoutMs === undefined ? {} : { minTimeoutMs: this.opts.retryMinTimeoutMs }),
+      onStep: (step, status, ms) => this.stepSeconds.observe({ step, status }, ms / 1000),
+    });
+    for (const [id, build] of Object.entries(WORKFLOWS)) {
+      this.graphs.set(id, build({ ctx: this.ctx, integrations: this.integrations }, wrap).compile({ checkpointer: saver }) as unknown as Graph);
+    }
+    this.ctx.events.on('run.created', this.onCreated);
+    this.ctx.events.on('approval.decided', this.onDecided);
+    this.timer = setInterval(() => this.kick(), this.opts.pollMs);
+    this.timer.unref();
+    this.kick();
+    this.ctx.logger.info('workflow engine started', { instance: this.instanceId, workflows: [...this.graphs.keys()] });
+  }
+
+  /** Stops claiming; running invocations finish (or reach a checkpoint) within the lifecycle deadline. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    this.ctx.events.off('run.created', this.onCreated);
+    this.ctx.events.off('approval.decided', this.onDecided);
+    await Promise.allSettled([...this.inflight.values()]);
+  }
+
+  /** Look for work now (coalesced: one pass at a time, one more if asked during a pass). */
+  kick(): void {
+    if (this.stopping) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    this.polling = true;
+    void this.poll()
+      .catch((err: Error) => this.ctx.logger.error('workflow poll failed', { error: err.message }))
+      .finally(() => {
+        this.polling = false;
+        if (this.pollAgain) {
+          this.pollAgain = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async poll(): Promise<void> {
+    while (!this.stopping && this.inflight.size < this.opts.concurrency) {
+      const run = await this.claimNext();
+      if (!run) return;
+      this.launch(run);
+    }
+  }
+
+  private claimUpdate() {
+    return { $set: { status: 'RUNNING', owner: this.instanceId, leaseUntil: new Date(Date.now() + this.opts.leaseMs) }, $inc: { attempts: 1 } };
+  }
+
+  private async claimById(runId: string): Promise<void> {
+    if (this.stopping || this.inflight.size >= this.opts.concurrency) return this.kick();
+    const run = await this.ctx.models.Run.findOneAndUpdate({ _id: runId, status: 'PENDING' }, this.claimUpdate(), { new: true, lean: true }).catch(() => null);
+    if (run) this.launch(run as unknown as ClaimedRun);
+  }
+
+  /** Decisions first (a human is waiting), then new runs, then runs whose worker died. */
+  private async claimNext(): Promise<ClaimedRun | null> {
+    const Run = this.ctx.models.Run;
+    const opts = { new: true, lean: true, sort: { startedAt: 1 } } as const;
+    const now = new Date();
+    const run =
+      (await Run.findOneAndUpdate({ status: 'WAITING_APPROVAL', pendingResume: { $exists: true } }, this.claimUpdate(), opts)) ??
+      (await Run.findOneAndUpdate({ status: 'PENDING' }, this.claimUpdate(), opts)) ??
+      (await Run.findOneAndUpdate({ status: 'RUNNING', leaseUntil: { $lt: now } }, this.claimUpdate(), opts));
+    return (run as unknown as ClaimedRun | null) ?? null;
+  }
+
+  private launch(run: ClaimedRun): void {
+    if (this.inflight.has(run._id)) return;
+    const p = this.execute(run).finally(() => {
+      this.inflight.delete(run._id);
+      this.kick();
+    });
+    this.inflight.set(run._id, p);
+  }
+
+  private initialState(run: ClaimedRun): Partial<RunStateValue> {
+    const envelope: Envelope = run.envelope?.meta ? run.envelope : { meta: { objectType: run.objectType, objectId: run.objectId }, payload: {} };
+    return {
+      runId: run._id,
+      workflowId: run.workflowId,
+      mode: run.mode ?? this.ctx.config.ORCH_MODE,
+      envelope,
+      raw: null,
+      record: null,
+      enrichment: null,
+      mirror: null,
+      diff: [],
+      policy: null,
+      evaluation: null,
+      intendedWrites: [],
+      approvalId: null,
+      decision: null,
+      writes: [],
+      sop: null,
+      outcome: 'pending',
+    };
+  }
+
+  private async execute(run: ClaimedRun): Promise<void> {
+    const { Run } = this.ctx.models;
+    const log = this.ctx.logger.child({ runId: run._id, workflowId: run.workflowId });
+    const renew = setInterval(() => {
+      void Run.updateOne({ _id: run._id, owner: this.instanceId, status: 'RUNNING' }, { $set: { leaseUntil: new Date(Date.now() + this.opts.leaseMs) } }).catch(() => undefined);
+    }, Math.max(200, Math.floor(this.opts.leaseMs / 3)));
+    try {
+      const graph = this.graphs.get(run.workflowId);
+      if (!graph) throw Object.assign(new Error(`unknown workflow "${run.workflowId}"`), { name: 'ConfigurationError' });
+      if (!run.mode) await Run.updateOne({ _id: run._id }, { $set: { mode: this.ctx.config.ORCH_MODE } });
+      const config = { configurable: { thread_id: run._id }, recursionLimit: 100 };
+      const snap = await graph.getState(config);
+      const waiting = snap.tasks.some((t) => (t.interrupts?.length ?? 0) > 0);
+      let input: Partial<RunStateValue> | Command | null;
+      if (!snap.createdAt) input = this.initialState(run);
+      else if (waiting) {
+        if (!run.pendingResume) return await this.markWaiting(run);
+        input = new Command({ resume: run.pendingResume });
+      } else if (snap.next.length === 0) return await this.complete(run, snap.values as RunStateValue);
+      else input = null; // continue from the last checkpoint (retaken or retried run)
+      const out = await graph.invoke(input, config);
+      if (isInterrupted(out)) await this.markWaiting(run);
+      else await this.complete(run, out as RunStateValue);
+    } catch (err) {
+      await this.fail(run, err, log);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async markWaiting(run: ClaimedRun): Promise<void> {
+    const { Run } = this.ctx.models;
+    await Run.updateOne({ _id: run._id, owner: this.instanceId, status: 'RUNNING' }, { $set: { status: 'WAITING_APPROVAL' }, $unset: { owner: 1, leaseUntil: 1 } });
+    // Drop only the decision this invocation consumed; one that arrived meanwhile stays and is picked up.
+    if (run.pendingResume) await Run.updateOne({ _id: run._id, 'pendingResume.approvalId': run.pendingResume.approvalId }, { $unset: { pendingResume: 1 } });
+    const again = await Run.exists({ _id: run._id, status: 'WAITING_APPROVAL', pendingResume: { $exists: true } });
+    if (again) this.kick();
+  }
+
+  private async complete(run: ClaimedRun, state: RunStateValue): Promise<void> {
+    const result = {
+      outcome: state.outcome,
+      writes: state.writes ?? [],
+      sop: state.sop ?? null,
+      changes: state.diff?.length ?? 0,
+      flags: state.evaluation?.flags ?? [],
+      enrichment: state.enrichment ? { source: state.enrichment.source, riskLevel: state.enrichment.riskLevel, note: state.enrichment.note ?? null } : null,
+      approvalId: state.approvalId ?? null,
+    };
+    const res = await this.ctx.models.Run.updateOne(
+      { _id: run._id, owner: this.instanceId },
+      { $set: { status: 'COMPLETED', finishedAt: new Date(), result }, $unset: { owner: 1, leaseUntil: 1, pendingResume: 1 } },
+    );
+    if (res.modifiedCount === 0) return; // another instance took it over (our lease lapsed)
+    this.runsFinished.inc({ workflow: run.workflowId, status: 'COMPLETED' });
+    this.ctx.events.emit('run.finished', run._id, 'COMPLETED');
+  }
+
+  private async fail(run: ClaimedRun, err: unknown, log: AppContext['logger']): Promise<void> {
+    const { errorClass } = classify(err);
+    const reason = reasonOf(err);
+    const status = errorClass === 'cancelled' ? 'CANCELLED' : 'FAILED';
+    const res = await this.ctx.models.Run.updateOne(
+      { _id: run._id, owner: this.instanceId },
+      { $set: { status, finishedAt: new Date(), error: reason, errorClass }, $unset: { owner: 1, leaseUntil: 1, pendingResume: 1 } },
+    );
+    if (res.modifiedCount === 0) return;
+    this.runsFinished.inc({ workflow: run.workflowId, status });
+    this.ctx.events.emit('run.finished', run._id, status);
+    if (status === 'CANCELLED') return void log.info('run cancelled');
+    log.error('workflow run failed', { errorClass, error: reason });
+    await reportFailedRun(this.ctx, { runId: run._id, workflowId: run.workflowId, objectType: run.objectType, objectId: run.objectId, errorClass, reason });
+  }
+}
