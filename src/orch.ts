@@ -23,6 +23,8 @@ import { createAgenda } from '../jobs/agenda.ts';
 import { registerJobs } from '../jobs/index.ts';
 import { EventBus } from './events.ts';
 import { createIngest, WEBHOOK_PATH } from './ingest/index.ts';
+import { setupWorkflows } from '../workflows/index.ts';
+import { runsApi } from './http/api-runs.ts';
 
 const { App, ExpressReceiver, LogLevel } = bolt;
 
@@ -93,6 +95,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   await seedAdmins(ctx);
   await registerJobs(ctx);
   const ingest = createIngest(ctx);
+  await setupWorkflows(ctx);
 
   let slackOk: { at: number; error: string | null } = { at: 0, error: null };
   const checks: Record<string, Check> = {
@@ -122,6 +125,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
     registerListeners(app, ctx);
   }
   api.use(ingest.api);
+  api.use(runsApi(ctx));
   api.use(notFound);
   expressApp.use('/api', api);
   expressApp.use(notFound);
