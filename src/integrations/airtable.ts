@@ -31,7 +31,8 @@ export interface AirtableOptions {
   /** Airtable allows 5 requests per second per base. */
   ratePerSecond?: number;
   logger: Logger;
-  metrics: Pick<Metrics, 'registry'>;
+  /** Where the call/retry counters go (`ctx.metrics`); optional so callers outside the app can skip it. */
+  metrics?: Pick<Metrics, 'registry'>;
   requestTimeoutMs?: number;
   resilience?: ResilienceOptions;
 }
@@ -66,7 +67,7 @@ export function createAirtable(opts: AirtableOptions): AirtableAdapter | null {
   const r = createResilience({
     service: 'airtable',
     logger: opts.logger,
-    registry: opts.metrics.registry,
+    registry: opts.metrics?.registry,
     rateLimit: { max: opts.ratePerSecond ?? 5, windowMs: 1000, maxConcurrent: 5 },
     // Airtable asks for 30 s of quiet after a 429; the default backoff starts at 1 s and doubles.
     options: { retries: 5, minTimeoutMs: 1000, maxTimeoutMs: 30_000, timeoutMs: false, ...opts.resilience },

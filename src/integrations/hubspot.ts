@@ -33,7 +33,8 @@ export interface HubSpotOptions {
   /** Requests per rolling 10 s (HUBSPOT_RATE_LIMIT, default 190). */
   ratePer10s?: number;
   logger: Logger;
-  metrics: Pick<Metrics, 'registry'>;
+  /** Where the call/retry counters go (`ctx.metrics`); optional so callers outside the app can skip it. */
+  metrics?: Pick<Metrics, 'registry'>;
   retries?: number;
   /** Backoff and breaker tuning (tests shorten them). */
   resilience?: ResilienceOptions;
@@ -72,7 +73,7 @@ export function createHubSpot(opts: HubSpotOptions): HubSpotAdapter | null {
   const r = createResilience({
     service: 'hubspot',
     logger: opts.logger,
-    registry: opts.metrics.registry,
+    registry: opts.metrics?.registry,
     rateLimit: { max: opts.ratePer10s ?? 190, windowMs: 10_000 },
     options: { retries: opts.retries ?? 3, ...opts.resilience },
   });

@@ -23,7 +23,8 @@ export interface NotionOptions {
   /** NOTION_SOP_DATABASE_ID: when set, SOPs come from that database instead of a workspace search. */
   sopDatabaseId?: string | undefined;
   logger: Logger;
-  metrics: Pick<Metrics, 'registry'>;
+  /** Where the call/retry counters go (`ctx.metrics`); optional so callers outside the app can skip it. */
+  metrics?: Pick<Metrics, 'registry'>;
   timeoutMs?: number;
   resilience?: ResilienceOptions;
 }
@@ -77,7 +78,7 @@ export function createNotion(opts: NotionOptions): NotionAdapter | null {
   const r = createResilience({
     service: 'notion',
     logger: log,
-    registry: opts.metrics.registry,
+    registry: opts.metrics?.registry,
     // Notion allows ~3 requests/s per integration.
     rateLimit: { max: 3, windowMs: 1000, maxConcurrent: 3 },
     options: { retries: 3, timeoutMs: false, ...opts.resilience },

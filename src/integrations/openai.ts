@@ -46,7 +46,8 @@ export interface OpenAIOptions {
   baseURL?: string | undefined;
   model: string;
   logger: Logger;
-  metrics: Pick<Metrics, 'registry'>;
+  /** Where the call/retry counters go (`ctx.metrics`); optional so callers outside the app can skip it. */
+  metrics?: Pick<Metrics, 'registry'>;
   timeoutMs?: number;
   resilience?: ResilienceOptions;
 }
@@ -83,7 +84,7 @@ export function createOpenAI(opts: OpenAIOptions): OpenAIAdapter | null {
   const r = createResilience({
     service: 'openai',
     logger: opts.logger,
-    registry: opts.metrics.registry,
+    registry: opts.metrics?.registry,
     options: { retries: 1, minTimeoutMs: 500, timeoutMs: false, maxRetryAfterMs: 5_000, ...opts.resilience },
   });
 

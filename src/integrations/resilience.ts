@@ -1,7 +1,7 @@
 import Bottleneck from 'bottleneck';
 import CircuitBreaker from 'opossum';
 import pRetry, { AbortError } from 'p-retry';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import type { Logger } from '../logger.ts';
 import { IntegrationError, classifyError } from './errors.ts';
 
@@ -38,8 +38,8 @@ export interface ResilienceOptions {
 export interface ResilienceDeps {
   service: string;
   logger: Logger;
-  /** The app's registry (`ctx.metrics.registry`); counters are shared by every adapter on it. */
-  registry: Registry;
+  /** The app's registry (`ctx.metrics.registry`); counters are shared by every adapter on it. Unset: a private one. */
+  registry?: Registry | undefined;
   rateLimit?: RateLimit;
   options?: ResilienceOptions;
   /** Per-service error mapping; defaults to classifyError. */
@@ -90,7 +90,7 @@ export function createResilience(deps: ResilienceDeps): Resilient {
   const { service, logger } = deps;
   const o = deps.options ?? {};
   const classify = deps.classify ?? ((err: unknown) => classifyError(service, err));
-  const metrics = integrationMetrics(deps.registry);
+  const metrics = integrationMetrics(deps.registry ?? new Registry());
   const limiter = limiterFor(deps.rateLimit);
   const maxRetryAfterMs = o.maxRetryAfterMs ?? 30_000;
   let lastError: { at: number; error: IntegrationError } | undefined;
