@@ -8,6 +8,9 @@ import { buildEnvelope, fetchObjects, type UnitEvent } from './enrich.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { createRuns, type RunOutcome } from './router.ts';
 
+/** The HubSpot adapter's breaker cooldown (resilience.ts default). */
+const BREAKER_WAIT_MS = 30_000;
+
 export interface ProcessDeps {
   models: Pick<Models, 'WebhookEvent' | 'WorkUnit' | 'Run'>;
   hubspot: Pick<HubSpotAdapter, 'batchRead' | 'getAssociations'> | null;
@@ -68,11 +71,18 @@ async function retryOrFail(deps: ProcessDeps, u: ClaimedUnit, events: UnitEvent[
   const e = err as { message?: string; retryable?: boolean; retryAfterMs?: number };
   const message = e.message ?? String(err);
   const eventIds = events.map((x) => x._id);
-  if (e.retryable !== false && u.attempts < deps.maxAttempts) {
-    const delay = Math.max(e.retryAfterMs ?? 0, Math.min(60_000, 1000 * 2 ** (u.attempts - 1))) + Math.floor(Math.random() * 250);
+  // An open breaker means HubSpot was not even called: wait out its cooldown without spending an attempt.
+  const breakerOpen = message.includes('circuit open');
+  if (e.retryable !== false && (breakerOpen || u.attempts < deps.maxAttempts)) {
+    const backoff = breakerOpen ? BREAKER_WAIT_MS : Math.min(60_000, 1000 * 2 ** (u.attempts - 1));
+    const delay = Math.max(e.retryAfterMs ?? 0, backoff) + Math.floor(Math.random() * 250);
     await deps.models.WorkUnit.collection.updateOne(
       { _id: u._id as never, claimedBy: u.claimedBy },
-      { $set: { status: 'pending', dueAt: new Date(Date.now() + delay), error: message, updatedAt: new Date() }, $unset: { leaseUntil: '' } },
+      {
+        $set: { status: 'pending', dueAt: new Date(Date.now() + delay), error: message, updatedAt: new Date() },
+        $unset: { leaseUntil: '' },
+        ...(breakerOpen ? { $inc: { attempts: -1 } } : {}),
+      },
     );
     deps.metrics.enrichRetries.inc();
     deps.logger.warn('unit enrichment failed, will retry', { unitId: u._id, attempt: u.attempts, delayMs: delay, error: message });
