@@ -22,6 +22,7 @@ import { registerListeners } from '../bot/index.ts';
 import { createAgenda } from '../jobs/agenda.ts';
 import { registerJobs } from '../jobs/index.ts';
 import { EventBus } from './events.ts';
+import { reconcileApi } from './http/api-reconcile.ts';
 import { createIngest, WEBHOOK_PATH } from './ingest/index.ts';
 import { setupWorkflows } from '../workflows/index.ts';
 import { runsApi } from './http/api-runs.ts';
@@ -126,6 +127,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   }
   api.use(ingest.api);
   api.use(runsApi(ctx));
+  api.use(reconcileApi(ctx));
   api.use(notFound);
   expressApp.use('/api', api);
   expressApp.use(notFound);
