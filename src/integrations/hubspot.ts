@@ -1,7 +1,7 @@
 import { Client } from '@hubspot/api-client';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { IntegrationError } from './errors.ts';
+import { IntegrationError, classifyError } from './errors.ts';
 import { createResilience, type Health, type ResilienceOptions } from './resilience.ts';
 
 export interface HubSpotObject {
@@ -60,6 +60,19 @@ function toObject(o: SdkObject): HubSpotObject {
   return out;
 }
 
+/**
+ * HubSpot's daily quota (policyName DAILY) resets at midnight in the portal's time zone: retrying
+ * within seconds is pointless, so it is reported with a long Retry-After, which p-retry won't wait for.
+ */
+export function classifyHubSpot(err: unknown): IntegrationError {
+  const e = classifyError('hubspot', err);
+  const policy = ((err as { body?: { policyName?: unknown } } | null)?.body?.policyName ?? '') as string;
+  if (e.kind === 'rate_limited' && policy === 'DAILY') {
+    return new IntegrationError({ service: 'hubspot', kind: 'rate_limited', status: 429, message: 'daily API quota reached (resets at midnight, portal time)', retryAfterMs: 3_600_000, cause: err });
+  }
+  return e;
+}
+
 /** null when no access token is configured. */
 export function createHubSpot(opts: HubSpotOptions): HubSpotAdapter | null {
   if (!opts.accessToken) return null;
@@ -72,6 +85,7 @@ export function createHubSpot(opts: HubSpotOptions): HubSpotAdapter | null {
   const assoc = client.crm.associations.v4.basicApi;
   const r = createResilience({
     service: 'hubspot',
+    classify: classifyHubSpot,
     logger: opts.logger,
     registry: opts.metrics?.registry,
     rateLimit: { max: opts.ratePer10s ?? 190, windowMs: 10_000 },

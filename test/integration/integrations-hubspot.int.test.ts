@@ -136,6 +136,13 @@ describe('HubSpot adapter against the HubSpot fake', () => {
     expect(await hs.health()).toBe('degraded');
   });
 
+  it('when the daily quota is exhausted, then the call fails as rate_limited without retrying', async () => {
+    fake.inject({ match: '/crm/v3/objects/companies/9', status: 429, body: { status: 'error', message: 'You have reached your daily limit.', errorType: 'RATE_LIMIT', policyName: 'DAILY' } });
+    const { hs } = adapter();
+    await expect(hs.getObject('companies', '9', ['name'])).rejects.toMatchObject({ kind: 'rate_limited', retryAfterMs: 3_600_000 });
+    expect(fake.callsTo('/crm/v3/objects/companies/9')).toHaveLength(1);
+  });
+
   it('when the token is refused, then an auth IntegrationError is thrown at once', async () => {
     fake.inject({ match: '/crm/v3/objects/companies/8', status: 401 });
     const { hs } = adapter();
