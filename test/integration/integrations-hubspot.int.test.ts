@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HubSpotFake } from '../fakes/hubspot.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
@@ -134,6 +134,19 @@ describe('HubSpot adapter against the HubSpot fake', () => {
     expect(fake.callsTo('GET /crm/v3/objects/companies/7')).toHaveLength(before);
     expect(await counterValue(registry, 'orch_integration_calls_total', { service: 'hubspot', outcome: 'circuit_open' })).toBe(1);
     expect(await hs.health()).toBe('degraded');
+  });
+
+  it('when the service recovers after the circuit opened, then a trial call closes it and health is ok again', async () => {
+    fake.put('companies', { id: '17', properties: { name: 'Seventeen' } });
+    fake.inject({ match: 'GET /crm/v3/objects/companies/17', status: 502, times: 2 });
+    const { hs } = adapter({ resilience: { ...FAST_RETRIES, retries: 0, volumeThreshold: 2, resetTimeoutMs: 200 } });
+    for (let i = 0; i < 2; i++) await expect(hs.getObject('companies', '17', ['name'])).rejects.toMatchObject({ kind: 'transient' });
+    await expect(hs.getObject('companies', '17', ['name'])).rejects.toThrow(/circuit open/);
+    expect(await hs.health()).toBe('degraded');
+    // Half-open after resetTimeoutMs: the first call through is the trial, and it succeeds.
+    const c = await vi.waitFor(() => hs.getObject('companies', '17', ['name']), { timeout: 3000, interval: 50 });
+    expect(c?.properties.name).toBe('Seventeen');
+    expect(await hs.health()).toBe('ok');
   });
 
   it('when the daily quota is exhausted, then the call fails as rate_limited without retrying', async () => {
