@@ -38,7 +38,9 @@ export interface ConnectOptions {
 export async function connectMongo(opts: ConnectOptions): Promise<MongoHandles> {
   const { uri, logger } = opts;
   const where = describeMongoUri(uri);
-  const selection = opts.serverSelectionTimeoutMs ?? 3000;
+  const budget = opts.maxRetryTimeMs ?? 30_000;
+  // One attempt never outlasts a short retry budget: a closed port fails after the budget, not 3 s later.
+  const selection = opts.serverSelectionTimeoutMs ?? Math.max(500, Math.min(3000, budget));
   const open = async () => {
     const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: selection, maxPoolSize: 20, autoIndex: false });
     try {
@@ -55,7 +57,7 @@ export async function connectMongo(opts: ConnectOptions): Promise<MongoHandles> 
       retries: 20,
       minTimeout: 250,
       maxTimeout: 2000,
-      maxRetryTime: opts.maxRetryTimeMs ?? 30_000,
+      maxRetryTime: budget,
       onFailedAttempt: ({ error, attemptNumber }) => {
         logger.warn('MongoDB not reachable yet, retrying', { where, attempt: attemptNumber, error: error.message });
       },
