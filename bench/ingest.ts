@@ -1,0 +1,157 @@
+/**
+ * `npm run bench:ingest`: signed HubSpot batches of 100 events at concurrency 10 (HubSpot's default)
+ * for a fixed time against the real app process and a real FerretDB (MONGODB_URI, or one started
+ * here). Prints accepted events/s, ack latency percentiles, duplicates created, the app's peak RSS,
+ * and the ceiling: bare insertMany of the same documents with the same unique dedupe index at the
+ * same concurrency on the same database.
+ *   BENCH_SECONDS (default 20), BENCH_CONCURRENCY (10), BENCH_BATCH (100), BENCH_REDELIVER (0.05)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { startFerretDb } from '../src/db/embedded.ts';
+import { buildEventDocs } from '../src/ingest/store.ts';
+import { startFakes } from '../test/fakes/index.ts';
+import { startAppProcess } from '../test/helpers/app-process.ts';
+import { signHubSpotV3 } from '../test/helpers/signing.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const BATCH = Number(process.env.BENCH_BATCH ?? 100);
+const REDELIVER = Number(process.env.BENCH_REDELIVER ?? 0.05);
+const OBJECTS = 5000;
+
+let eventSeq = 1;
+function makeBatch(): Record<string, unknown>[] {
+  const now = Date.now();
+  return Array.from({ length: BATCH }, (_, i) => ({
+    eventId: eventSeq++,
+    subscriptionId: 4849549,
+    portalId: 62515,
+    appId: 25681700,
+    occurredAt: now + i,
+    subscriptionType: 'company.propertyChange',
+    attemptNumber: 0,
+    objectId: 100_000 + Math.floor(Math.random() * OBJECTS),
+    propertyName: i % 2 ? 'industry' : 'name',
+    propertyValue: `v${eventSeq}`,
+    changeSource: 'CRM_UI',
+  }));
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+async function loadApp(url: string, secret: string, signedUrl: string) {
+  const latencies: number[] = [];
+  let accepted = 0;
+  let duplicates = 0;
+  let failures = 0;
+  let sent = 0;
+  const recent: string[] = [];
+  const deadline = Date.now() + SECONDS * 1000;
+  async function worker() {
+    while (Date.now() < deadline) {
+      // A share of HubSpot's re-deliveries: same events, next attemptNumber.
+      const again = recent.length && Math.random() < REDELIVER ? recent[Math.floor(Math.random() * recent.length)] : undefined;
+      const body = again ?? JSON.stringify(makeBatch());
+      if (!again) {
+        recent.push(body);
+        if (recent.length > 50) recent.shift();
+      }
+      const headers = signHubSpotV3({ secret, url: signedUrl, body });
+      const t0 = performance.now();
+      const res = await fetch(url, { method: 'POST', headers, body });
+      const json = (await res.json()) as { accepted?: number; duplicates?: number };
+      latencies.push(performance.now() - t0);
+      sent += again ? 0 : BATCH;
+      if (res.status !== 200) failures++;
+      accepted += json.accepted ?? 0;
+      duplicates += json.duplicates ?? 0;
+    }
+  }
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { seconds, accepted, duplicates, failures, sent, requests: latencies.length, latencies };
+}
+
+async function ceiling(uri: string, dbName: string) {
+  const client = new MongoClient(uri, { maxPoolSize: CONCURRENCY + 2 });
+  await client.connect();
+  const coll = client.db(dbName).collection('ceiling_events');
+  await coll.createIndex({ dedupeKey: 1 }, { unique: true });
+  let inserted = 0;
+  const latencies: number[] = [];
+  const deadline = Date.now() + SECONDS * 1000;
+  async function worker() {
+    while (Date.now() < deadline) {
+      const docs = buildEventDocs(makeBatch(), `whb_${randomBytes(6).toString('hex')}`, Date.now());
+      const t0 = performance.now();
+      const r = await coll.insertMany(docs as never[], { ordered: false });
+      latencies.push(performance.now() - t0);
+      inserted += r.insertedCount;
+    }
+  }
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  await client.close();
+  latencies.sort((a, b) => a - b);
+  return { seconds, inserted, latencies };
+}
+
+async function main(): Promise<void> {
+  let uri = process.env.MONGODB_URI;
+  let stopDb: (() => Promise<void>) | undefined;
+  let dir: string | undefined;
+  if (!uri) {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-ferret-'));
+    const ferret = await startFerretDb(dir);
+    uri = ferret.uri;
+    stopDb = ferret.stop;
+  }
+  const dbName = `bench_ingest_${randomBytes(4).toString('hex')}`;
+  const u = new URL(uri);
+  u.pathname = `/${dbName}`;
+  const fakes = await startFakes();
+  // Web role: the instance that takes webhooks (DESIGN.md §5); workers process units elsewhere.
+  const app = await startAppProcess({ fakes, mongoUri: u.toString(), env: { ORCH_ROLE: 'web', LOG_LEVEL: 'warn' } });
+  let peakRss = 0;
+  const sampler = setInterval(async () => {
+    const text = await fetch(`${app.url}/metrics`).then((r) => r.text(), () => '');
+    const m = /^orch_process_resident_memory_bytes (\d+)/m.exec(text);
+    if (m) peakRss = Math.max(peakRss, Number(m[1]));
+  }, 250);
+
+  console.log(`ingest bench: ${SECONDS} s, ${CONCURRENCY} concurrent senders, ${BATCH} events per batch, ${(REDELIVER * 100).toFixed(0)}% re-deliveries, db ${uri.replace(/\/\/[^@]*@/, '//')}${dbName}`);
+  const r = await loadApp(`${app.url}/webhooks/hubspot`, app.env.HUBSPOT_CLIENT_SECRET as string, `${app.url}/webhooks/hubspot`);
+  clearInterval(sampler);
+  const client = new MongoClient(u.toString());
+  await client.connect();
+  const stored = await client.db(dbName).collection('webhook_events').countDocuments();
+  await client.close();
+  await app.stop();
+  await fakes.stop();
+
+  const c = await ceiling(uri, dbName);
+  const eps = r.accepted / r.seconds;
+  const ceilingEps = c.inserted / c.seconds;
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  console.log(`app:     ${eps.toFixed(0)} events/s accepted (${r.accepted} in ${r.seconds.toFixed(1)} s, ${r.requests} requests, ${r.failures} non-200)`);
+  console.log(`         ack latency p50 ${ms(pct(r.latencies, 50))}, p95 ${ms(pct(r.latencies, 95))}, p99 ${ms(pct(r.latencies, 99))}, max ${ms(r.latencies.at(-1) ?? NaN)}`);
+  console.log(`         re-delivered events answered as duplicates: ${r.duplicates}; duplicates created: ${stored - r.sent} (stored ${stored}, distinct sent ${r.sent})`);
+  console.log(`         peak RSS of the app process: ${(peakRss / 1024 / 1024).toFixed(0)} MB`);
+  console.log(`ceiling: ${ceilingEps.toFixed(0)} events/s (bare insertMany, unique dedupeKey index; p50 ${ms(pct(c.latencies, 50))}, p99 ${ms(pct(c.latencies, 99))})`);
+  console.log(`ratio:   ${((eps / ceilingEps) * 100).toFixed(0)}% of the ceiling (target >= 50%), p99 target <= 50 ms, RSS target <= 300 MB`);
+  await stopDb?.();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
