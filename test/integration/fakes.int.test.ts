@@ -80,6 +80,24 @@ describe('Slack fake through @slack/web-api', () => {
     await expect(fakes.slack.waitFor('views.publish', 50)).rejects.toThrow(/no matching call/);
   });
 
+  it('when an injection has times and a match, then only matching calls get it, that many times', async () => {
+    const web = new WebClient(fakes.env().SLACK_BOT_TOKEN, { slackApiUrl: fakes.env().SLACK_API_URL, retryConfig: { retries: 0 } });
+    fakes.slack.inject({ match: /chat\.update$/, status: 500, times: 2 });
+    await web.chat.postMessage({ channel: 'C1234567', text: 'unaffected' });
+    await expect(web.chat.update({ channel: 'C1234567', ts: '1.1', text: 'x' })).rejects.toThrow();
+    await expect(web.chat.update({ channel: 'C1234567', ts: '1.1', text: 'x' })).rejects.toThrow();
+    await expect(web.chat.update({ channel: 'C1234567', ts: '1.1', text: 'x' })).rejects.toMatchObject({ data: { error: 'message_not_found' } });
+    expect(fakes.slack.calls.map((c) => [c.path, c.status, c.injected ?? false])).toEqual([
+      ['/api/chat.postMessage', 200, false],
+      ['/api/chat.update', 500, true],
+      ['/api/chat.update', 500, true],
+      ['/api/chat.update', 200, false],
+    ]);
+    fakes.slack.inject({ status: 503, times: Infinity });
+    fakes.reset();
+    expect((await web.auth.test()).ok).toBe(true);
+  });
+
   it('when a response_url is posted to, then the fake records it', async () => {
     const url = fakes.slack.responseUrl('abc');
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'done', response_type: 'ephemeral' }) });
