@@ -39,6 +39,14 @@ export class IntegrationError extends Error {
   }
 }
 
+/** The message of the error thrown while a circuit is open (the service was not called at all). */
+export const CIRCUIT_OPEN_MESSAGE = 'circuit open: recent calls failed, not calling for now';
+
+/** True when the call was refused by an open circuit breaker; `retryAfterMs` then says when it half-opens. */
+export function isCircuitOpen(err: unknown): boolean {
+  return err instanceof IntegrationError && err.message.endsWith(CIRCUIT_OPEN_MESSAGE);
+}
+
 export function isIntegrationError(err: unknown): err is IntegrationError {
   return err instanceof IntegrationError;
 }

@@ -9,7 +9,7 @@ import { createNotion, type NotionAdapter } from './notion.ts';
 import { createOpenAI, type OpenAIAdapter } from './openai.ts';
 import type { Health } from './resilience.ts';
 
-export { IntegrationError, isIntegrationError } from './errors.ts';
+export { IntegrationError, isIntegrationError, isCircuitOpen } from './errors.ts';
 export type { AirtableAdapter, AirtableRecord } from './airtable.ts';
 export type { HubSpotAdapter, HubSpotObject } from './hubspot.ts';
 export type { Lineage, Explanation } from './lineage.ts';

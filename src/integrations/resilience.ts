@@ -3,7 +3,7 @@ import CircuitBreaker from 'opossum';
 import pRetry, { AbortError } from 'p-retry';
 import { Counter, Registry } from 'prom-client';
 import type { Logger } from '../logger.ts';
-import { IntegrationError, classifyError } from './errors.ts';
+import { CIRCUIT_OPEN_MESSAGE, IntegrationError, classifyError, isCircuitOpen } from './errors.ts';
 
 /**
  * The one place where rate limiting, retries and circuit breaking live, so every adapter gets the
@@ -79,7 +79,6 @@ export function limiterFor(rate: RateLimit | undefined): Bottleneck | undefined 
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const CIRCUIT_OPEN = 'circuit open: recent calls failed, not calling for now';
 
 /** Errors that say nothing about the service's health do not trip the breaker. */
 function innocent(err: IntegrationError): boolean {
@@ -114,7 +113,7 @@ export function createResilience(deps: ResilienceDeps): Resilient {
       (breaker.fire(fn) as Promise<T>).catch((err: unknown) => {
         const code = (err as { code?: unknown } | null)?.code;
         if (code === 'EOPENBREAKER') {
-          throw new AbortError(new IntegrationError({ service, kind: 'transient', message: CIRCUIT_OPEN, cause: err }));
+          throw new AbortError(new IntegrationError({ service, kind: 'transient', message: CIRCUIT_OPEN_MESSAGE, retryAfterMs: resetTimeout, cause: err }));
         }
         throw classify(err);
       });
@@ -147,7 +146,7 @@ export function createResilience(deps: ResilienceDeps): Resilient {
       return result;
     } catch (raw) {
       const err = classify(raw);
-      const outcome = err.message.endsWith(CIRCUIT_OPEN) ? 'circuit_open' : err.kind;
+      const outcome = isCircuitOpen(err) ? 'circuit_open' : err.kind;
       metrics.calls.inc({ service, outcome });
       if (!innocent(err)) lastError = { at: Date.now(), error: err };
       throw err;

@@ -3,7 +3,7 @@ import { HubSpotFake } from '../fakes/hubspot.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { createHubSpot, type HubSpotAdapter, type HubSpotOptions } from '../../src/integrations/hubspot.ts';
-import { IntegrationError } from '../../src/integrations/errors.ts';
+import { IntegrationError, isCircuitOpen } from '../../src/integrations/errors.ts';
 import { FAST_RETRIES, counterValue } from '../helpers/integrations.ts';
 
 const logger = createLogger({ level: 'error' });
@@ -130,7 +130,9 @@ describe('HubSpot adapter against the HubSpot fake', () => {
     for (let i = 0; i < 2; i++) await expect(hs.getObject('companies', '7', ['name'])).rejects.toMatchObject({ kind: 'transient' });
     const before = fake.callsTo('GET /crm/v3/objects/companies/7').length;
     expect(before).toBe(4);
-    await expect(hs.getObject('companies', '7', ['name'])).rejects.toThrow(/circuit open/);
+    const refused = await hs.getObject('companies', '7', ['name']).catch((e: unknown) => e);
+    expect(isCircuitOpen(refused)).toBe(true);
+    expect(refused).toMatchObject({ kind: 'transient', retryable: true, retryAfterMs: 60_000 });
     expect(fake.callsTo('GET /crm/v3/objects/companies/7')).toHaveLength(before);
     expect(await counterValue(registry, 'orch_integration_calls_total', { service: 'hubspot', outcome: 'circuit_open' })).toBe(1);
     expect(await hs.health()).toBe('degraded');
