@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFormula } from '../fakes/airtable-formula.ts';
 
-const rows = [
+const rows: { id: string; fields: Record<string, string | number | string[]> }[] = [
   { id: 'rec1', fields: { 'HubSpot ID': '1', Name: "O'Brien, Ltd", Seats: 10, Tags: ['a', 'b'] } },
   { id: 'rec2', fields: { 'HubSpot ID': '2', Name: 'Acme', Seats: 3 } },
   { id: 'rec3', fields: { Name: 'No id' } },
