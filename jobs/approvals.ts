@@ -5,6 +5,7 @@ import { audit } from '../src/services/audit.ts';
 import { updateDecidedMessage, type StoredApproval } from '../src/services/approvals.ts';
 import { alert } from '../src/services/alerts.ts';
 import { cancelRun } from '../workflows/run-control.ts';
+import { claimOnce, DECISION_CLAIMS } from '../src/services/claims.ts';
 
 export const REMIND_JOB = 'approvals:remind';
 export const EXPIRE_JOB = 'approvals:expire';
@@ -44,6 +45,8 @@ export async function expireApprovals(ctx: AppContext, now = new Date()): Promis
   const due = await Approval.find({ status: 'PENDING', requestedAt: { $lt: new Date(now.getTime() - ctx.config.ORCH_APPROVAL_TTL) } }, { _id: 1 }).limit(BATCH).lean();
   let expired = 0;
   for (const { _id } of due) {
+    // Same claim as a human decision: expiry and a last-second click cannot both win.
+    if (!(await claimOnce(Approval, DECISION_CLAIMS, _id, { decision: 'expire', actor: 'orch' }))) continue;
     const a = (await Approval.findOneAndUpdate(
       { _id, status: 'PENDING' },
       { $set: { status: 'EXPIRED', decision: 'expire', decidedBy: 'orch', decidedAt: now, reason: `no decision within ${Math.round(ctx.config.ORCH_APPROVAL_TTL / 3_600_000)} h` } },

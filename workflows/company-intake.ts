@@ -75,7 +75,7 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
         return { enrichment: fallbackEnrichment(c, `OpenAI failed: ${(err as Error).message.slice(0, 200)}`) };
       }
     },
-    diff: async (s) => {
+    compare_mirror: async (s) => {
       const id = s.envelope.meta.objectId;
       const desired = toMirrorFields(id, s.raw ?? {});
       if (!integrations.airtable) return { mirror: null, diff: computeDiff({}, desired) };
@@ -83,7 +83,7 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
       const mirror = found[0] ? { id: found[0].id, fields: found[0].fields } : null;
       return { mirror, diff: computeDiff(mirror ? fromMirrorFields(mirror.fields) : {}, desired) };
     },
-    policy: async (s) => {
+    check_policy: async (s) => {
       const policy = await policyInForce(ctx.models, COMPANY_INTAKE);
       if (!policy) throw new WorkflowError('configuration', `no policy "${COMPANY_INTAKE}" is in force (see workflows/policies.json)`);
       const c = company(s);
@@ -147,8 +147,8 @@ export function buildCompanyIntake(deps: WorkflowDeps, wrap: (name: string, fn: 
     .addNode('fetch', w('fetch'))
     .addNode('normalize', w('normalize'))
     .addNode('enrich', w('enrich'))
-    .addNode('diff', w('diff'))
-    .addNode('policy', w('policy'))
+    .addNode('compare_mirror', w('compare_mirror'))
+    .addNode('check_policy', w('check_policy'))
     .addNode('approval', w('approval'))
     .addNode('write_mirror', w('write_mirror'))
     .addNode('attach_sop', w('attach_sop'))
@@ -156,9 +156,9 @@ export function buildCompanyIntake(deps: WorkflowDeps, wrap: (name: string, fn: 
     .addEdge(START, 'fetch')
     .addEdge('fetch', 'normalize')
     .addEdge('normalize', 'enrich')
-    .addEdge('enrich', 'diff')
-    .addEdge('diff', 'policy')
-    .addConditionalEdges('policy', (s) => (s.outcome === 'no_changes' ? END : s.evaluation?.needsApproval ? 'approval' : 'write_mirror'), ['approval', 'write_mirror', END])
+    .addEdge('enrich', 'compare_mirror')
+    .addEdge('compare_mirror', 'check_policy')
+    .addConditionalEdges('check_policy', (s) => (s.outcome === 'no_changes' ? END : s.evaluation?.needsApproval ? 'approval' : 'write_mirror'), ['approval', 'write_mirror', END])
     .addConditionalEdges('approval', (s) => (s.decision?.decision === 'approve' ? 'write_mirror' : 'report'), ['write_mirror', 'report'])
     .addEdge('write_mirror', 'attach_sop')
     .addEdge('attach_sop', 'report')

@@ -2,6 +2,7 @@ import { Command, isInterrupted, type CompiledStateGraph } from '@langchain/lang
 import { Counter, Histogram } from 'prom-client';
 import type { AppContext } from '../src/context.ts';
 import { newId } from '../src/ids.ts';
+import { claimOnce, RUN_CLAIMS } from '../src/services/claims.ts';
 import { createCheckpointer } from './checkpointer.ts';
 import { classify, reasonOf } from './errors.ts';
 import { reportFailedRun } from './failure-alert.ts';
@@ -122,20 +123,43 @@ export class WorkflowEngine {
 
   private async claimById(runId: string): Promise<void> {
     if (this.stopping || this.inflight.size >= this.opts.concurrency) return this.kick();
-    const run = await this.ctx.models.Run.findOneAndUpdate({ _id: runId, status: 'PENDING' }, this.claimUpdate(), { new: true, lean: true }).catch(() => null);
-    if (run) this.launch(run as unknown as ClaimedRun);
+    const run = await this.claim({ _id: runId, status: 'PENDING' }).catch(() => null);
+    if (run && run !== 'contended') this.launch(run);
+  }
+
+  /**
+   * Claims the oldest run matching `filter`. FerretDB's findOneAndUpdate is not atomic under
+   * concurrency, so the winner is decided by inserting `runId#attempts` into run_claims (a
+   * duplicate _id fails for every other instance); `attempts` grows with each claim.
+   */
+  private async claim(filter: Record<string, unknown>): Promise<ClaimedRun | 'contended' | null> {
+    const Run = this.ctx.models.Run;
+    const cand = await Run.findOne(filter, { _id: 1, attempts: 1 }).sort({ startedAt: 1 }).lean();
+    if (!cand) return null;
+    const n = cand.attempts ?? 0;
+    const key = `${cand._id}#${n}`;
+    if (!(await claimOnce(Run, RUN_CLAIMS, key, { owner: this.instanceId }))) return 'contended';
+    const run = await Run.findOneAndUpdate({ ...filter, _id: cand._id, attempts: n }, this.claimUpdate(), { new: true, lean: true });
+    if (!run) {
+      // The run changed under us: release the claim so this attempt number stays claimable.
+      await Run.db.collection(RUN_CLAIMS).deleteOne({ _id: key as never });
+      return 'contended';
+    }
+    return run as unknown as ClaimedRun;
   }
 
   /** Decisions first (a human is waiting), then new runs, then runs whose worker died. */
   private async claimNext(): Promise<ClaimedRun | null> {
-    const Run = this.ctx.models.Run;
-    const opts = { new: true, lean: true, sort: { startedAt: 1 } } as const;
-    const now = new Date();
-    const run =
-      (await Run.findOneAndUpdate({ status: 'WAITING_APPROVAL', pendingResume: { $exists: true } }, this.claimUpdate(), opts)) ??
-      (await Run.findOneAndUpdate({ status: 'PENDING' }, this.claimUpdate(), opts)) ??
-      (await Run.findOneAndUpdate({ status: 'RUNNING', leaseUntil: { $lt: now } }, this.claimUpdate(), opts));
-    return (run as unknown as ClaimedRun | null) ?? null;
+    for (const filter of [
+      { status: 'WAITING_APPROVAL', pendingResume: { $exists: true } },
+      { status: 'PENDING' },
+      { status: 'RUNNING', leaseUntil: { $lt: new Date() } },
+    ]) {
+      const run = await this.claim(filter);
+      if (run === 'contended') return null;
+      if (run) return run;
+    }
+    return null;
   }
 
   private launch(run: ClaimedRun): void {

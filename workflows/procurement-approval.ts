@@ -62,7 +62,7 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
   return {
     fetch: (s) => fetchObject(deps, s, DEAL_PROPERTIES),
     normalize: async (s) => ({ record: normalizeDeal(s.envelope.meta.objectId, s.raw ?? {}) as unknown as Record<string, unknown> }),
-    policy: async (s) => {
+    check_policy: async (s) => {
       const policy = await policyInForce(ctx.models, PROCUREMENT_APPROVAL);
       if (!policy) throw new WorkflowError('configuration', `no policy "${PROCUREMENT_APPROVAL}" is in force (see workflows/policies.json)`);
       const d = deal(s);
@@ -110,7 +110,7 @@ export function buildProcurementApproval(deps: WorkflowDeps, wrap: (name: string
   return new StateGraph(RunState)
     .addNode('fetch', w('fetch'))
     .addNode('normalize', w('normalize'))
-    .addNode('policy', w('policy'))
+    .addNode('check_policy', w('check_policy'))
     .addNode('approval', w('approval'))
     .addNode('write_procurement', w('write_procurement'))
     .addNode('set_approved', w('set_approved'))
@@ -118,8 +118,8 @@ export function buildProcurementApproval(deps: WorkflowDeps, wrap: (name: string
     .addNode('report', w('report'))
     .addEdge(START, 'fetch')
     .addEdge('fetch', 'normalize')
-    .addEdge('normalize', 'policy')
-    .addConditionalEdges('policy', (s) => (s.evaluation?.needsApproval ? 'approval' : END), ['approval', END])
+    .addEdge('normalize', 'check_policy')
+    .addConditionalEdges('check_policy', (s) => (s.evaluation?.needsApproval ? 'approval' : END), ['approval', END])
     .addConditionalEdges('approval', (s) => (s.decision?.decision === 'approve' ? 'write_procurement' : s.decision?.decision === 'reject' ? 'set_rejected' : 'report'), [
       'write_procurement',
       'set_rejected',

@@ -1,5 +1,6 @@
 import type { AppContext } from '../src/context.ts';
 import { audit } from '../src/services/audit.ts';
+import { claimOnce, DECISION_CLAIMS } from '../src/services/claims.ts';
 import type { ResumeDecision } from './types.ts';
 
 type Ctl = Pick<AppContext, 'models' | 'events' | 'logger'>;
@@ -44,7 +45,11 @@ export async function cancelRun(ctx: Ctl, runId: string, actor: string): Promise
     { $set: { status: 'CANCELLED', finishedAt: now, forcedBy: actor }, $unset: { owner: 1, leaseUntil: 1 } },
   );
   if (res.modifiedCount === 1) {
-    await ctx.models.Approval.updateMany({ runId, status: 'PENDING' }, { $set: { status: 'EXPIRED', decision: 'expire', decidedBy: actor, decidedAt: now, reason: 'run cancelled' } });
+    const pending = await ctx.models.Approval.find({ runId, status: 'PENDING' }, { _id: 1 }).lean();
+    for (const { _id } of pending) {
+      if (!(await claimOnce(ctx.models.Approval, DECISION_CLAIMS, _id, { decision: 'expire', actor }))) continue;
+      await ctx.models.Approval.updateOne({ _id, status: 'PENDING' }, { $set: { status: 'EXPIRED', decision: 'expire', decidedBy: actor, decidedAt: now, reason: 'run cancelled' } });
+    }
     await audit(ctx.models, { actor, action: 'run.cancel', target: runId });
     ctx.events.emit('run.finished', runId, 'CANCELLED');
     return 'cancelled';

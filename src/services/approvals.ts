@@ -3,6 +3,7 @@ import { buildApprovalSheet, decidedText } from '../../blocks/approval-sheet.ts'
 import { resumeRun } from '../../workflows/run-control.ts';
 import { audit } from './audit.ts';
 import { authorize } from './rbac.ts';
+import { claimOnce, DECISION_CLAIMS } from './claims.ts';
 import { decisionOf, sheetInputOf, type ApprovalLike } from './approval-view.ts';
 
 export type Decision = 'approve' | 'reject';
@@ -37,14 +38,22 @@ export async function decideApproval(ctx: DecideCtx, input: DecideInput): Promis
   const reason = input.reason?.trim();
   if (input.decision === 'reject' && !reason) return { ok: false, reason: 'reason_required' };
   const now = new Date();
-  const approval = (await Approval.findOneAndUpdate(
+  // Only PENDING approvals can be decided; the claim makes exactly one decider win (see claims.ts).
+  const pending = await Approval.exists({ _id: input.approvalId, status: 'PENDING' });
+  const won = pending && (await claimOnce(Approval, DECISION_CLAIMS, input.approvalId, { decision: input.decision, actor: input.actor }));
+  const approval = !won ? null : (await Approval.findOneAndUpdate(
     { _id: input.approvalId, status: 'PENDING' },
     { $set: { status: input.decision === 'approve' ? 'APPROVED' : 'REJECTED', decision: input.decision, decidedBy: input.actor, decidedAt: now, ...(reason ? { reason } : {}) } },
     { new: true, lean: true },
   )) as unknown as StoredApproval | null;
   if (!approval) {
+    // The winner's claim is written before its approval update, so it names the winner at once.
+    const claim = (await Approval.db.collection(DECISION_CLAIMS).findOne({ _id: input.approvalId as never })) as { actor?: string; at?: Date; decision?: string } | null;
     const current = await Approval.findById(input.approvalId, { status: 1, decidedBy: 1, decidedAt: 1 }).lean();
-    return { ok: false, reason: 'already_decided', ...(current?.decidedBy ? { decidedBy: current.decidedBy } : {}), ...(current?.decidedAt ? { decidedAt: current.decidedAt } : {}), ...(current?.status ? { status: current.status } : {}) };
+    const decidedBy = current?.decidedBy ?? claim?.actor;
+    const decidedAt = current?.decidedAt ?? claim?.at;
+    const status = current?.status !== 'PENDING' ? current?.status : claim?.decision === 'expire' ? 'EXPIRED' : undefined;
+    return { ok: false, reason: 'already_decided', ...(decidedBy ? { decidedBy } : {}), ...(decidedAt ? { decidedAt } : {}), ...(status ? { status } : {}) };
   }
   const policy = (approval.policy ?? null) as { name?: string; version?: number; matched?: string[] } | null;
   await audit(ctx.models, {
