@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { IntegrationError, classifyError, kindFromStatus, parseRetryAfter } from '../../src/integrations/errors.ts';
 import { formulaString } from '../../src/integrations/airtable.ts';
 import { scoreSop } from '../../src/integrations/notion.ts';
+import { createIntegrations } from '../../src/integrations/index.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createMetrics } from '../../src/metrics.ts';
 
 describe('integration error classification', () => {
   it.each([
@@ -79,5 +83,35 @@ describe('adapter helpers', () => {
     expect(scoreSop(page('Healthcare', 'lead'), 'healthcare', 'customer')).toBe(2);
     expect(scoreSop(page('Retail', 'customer'), 'healthcare', 'customer')).toBe(1);
     expect(scoreSop(page('Retail', 'lead'), 'healthcare', 'customer')).toBe(0);
+  });
+});
+
+describe('createIntegrations', () => {
+  const base = {
+    PUBLIC_URL: 'http://127.0.0.1:1',
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: 'test-signing-secret',
+    HUBSPOT_ACCESS_TOKEN: 'pat-test',
+    HUBSPOT_CLIENT_SECRET: 'test-hubspot-secret',
+    ORCH_API_TOKEN: 'test-api-token-0123456789',
+  };
+
+  it('when only HubSpot is configured, then the optional adapters are null and health says not_configured', async () => {
+    const integrations = createIntegrations(loadConfig(base), createLogger({ level: 'error' }), createMetrics(), null);
+    expect(integrations.airtable).toBeNull();
+    expect(integrations.notion).toBeNull();
+    expect(integrations.openai).toBeNull();
+    expect(integrations.lineage.enabled).toBe(false);
+    expect(await integrations.health()).toEqual({ hubspot: 'ok', airtable: 'not_configured', notion: 'not_configured', openai: 'not_configured', neo4j: 'not_configured' });
+    await integrations.stop();
+  });
+
+  it('when every key is set, then every adapter exists and they share one metrics registry', async () => {
+    const metrics = createMetrics();
+    const config = loadConfig({ ...base, AIRTABLE_API_KEY: 'patX', AIRTABLE_BASE_ID: 'appX', NOTION_TOKEN: 'ntn_x', OPENAI_API_KEY: 'sk-x' });
+    const integrations = createIntegrations(config, createLogger({ level: 'error' }), metrics, null);
+    expect(integrations.airtable && integrations.notion && integrations.openai).toBeTruthy();
+    expect(metrics.registry.getSingleMetric('orch_integration_calls_total')).toBeDefined();
+    await integrations.stop();
   });
 });
