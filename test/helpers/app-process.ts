@@ -13,6 +13,8 @@ const NODE = Number(process.versions.node.split('.')[0]) >= 22 ? process.execPat
 /** Inherited from the test runner; everything else the app sees is set here, so .env and the shell cannot leak in. */
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'XDG_CACHE_HOME', 'ORCH_TESTBED_CACHE'];
 const MAX_LOG_LINES = 20_000;
+/** Makes the app exit when this process dies, whatever kills it (see the file). */
+const EXIT_WITH_PARENT = path.join(ROOT, 'test/helpers/exit-with-parent.ts');
 
 export interface AppResponse<T = unknown> {
   status: number;
@@ -110,7 +112,7 @@ export async function startAppProcess(opts: AppProcessOptions): Promise<AppProce
   let child: ChildProcess;
 
   const spawnChild = () => {
-    child = spawn(NODE, ['src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(NODE, ['--import', EXIT_WITH_PARENT, 'src/main.ts'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     running.add(child);
     child.once('exit', () => running.delete(child));
     for (const stream of [child.stdout, child.stderr]) {
