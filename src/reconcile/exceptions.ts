@@ -101,7 +101,7 @@ export async function closeException(models: ExcModels, c: CloseInput): Promise<
       $set: { status: c.status, openKey: `${base}#${c.id}`, resolvedAt: now, resolvedBy: c.actor, resolution: c.resolution },
       $push: { notes: { at: now, actor: c.actor, text: c.resolution } },
     },
-    { new: true },
+    { returnDocument: 'after' },
   ).lean()) as ExceptionView | null;
 }
 

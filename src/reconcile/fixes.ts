@@ -72,7 +72,7 @@ export async function applyFix(ctx: FixCtx, input: ApplyInput): Promise<FixResul
 }
 
 async function claimAndWrite(ctx: FixCtx, exc: ExceptionView, writes: PlannedWrite[], actor: string): Promise<FixResult> {
-  const claimed = (await ctx.models.Exception.findOneAndUpdate({ _id: exc._id, status: 'open' }, { $set: { status: 'applying', resolvedBy: actor } }, { new: true }).lean()) as ExceptionView | null;
+  const claimed = (await ctx.models.Exception.findOneAndUpdate({ _id: exc._id, status: 'open' }, { $set: { status: 'applying', resolvedBy: actor } }, { returnDocument: 'after' }).lean()) as ExceptionView | null;
   if (!claimed) return notOpen((await getException(ctx.models, exc._id)) ?? exc);
   const airtable = ctx.integrations.airtable;
   try {
@@ -107,7 +107,7 @@ export async function ignoreException(ctx: FixCtx, input: IgnoreInput): Promise<
   const exc = (await ctx.models.Exception.findOneAndUpdate(
     { _id: input.id, status: 'open' },
     { $set: { status: 'ignored', resolvedAt: now, resolvedBy: input.actor, resolution: reason }, $push: { notes: { at: now, actor: input.actor, text: `ignored: ${reason}` } } },
-    { new: true },
+    { returnDocument: 'after' },
   ).lean()) as ExceptionView | null;
   if (!exc) {
     const current = await getException(ctx.models, input.id);
@@ -118,7 +118,7 @@ export async function ignoreException(ctx: FixCtx, input: IgnoreInput): Promise<
 }
 
 export async function assignException(ctx: FixCtx, input: { id: string; actor: string }): Promise<FixResult> {
-  const exc = (await ctx.models.Exception.findOneAndUpdate({ _id: input.id }, { $set: { assignee: input.actor } }, { new: true }).lean()) as ExceptionView | null;
+  const exc = (await ctx.models.Exception.findOneAndUpdate({ _id: input.id }, { $set: { assignee: input.actor } }, { returnDocument: 'after' }).lean()) as ExceptionView | null;
   if (!exc) return notFound(input.id);
   await audit(ctx.models, { actor: input.actor, action: 'exception.assign', target: input.id });
   return { ok: true, outcome: 'assigned', exception: exc, message: `Assigned to ${input.actor}` };
@@ -126,7 +126,7 @@ export async function assignException(ctx: FixCtx, input: { id: string; actor: s
 
 /** The Retry action of an integration_error: the engine continues the run from its checkpoint. */
 async function retryFailedRun(ctx: FixCtx, exc: ExceptionView, actor: string): Promise<FixResult> {
-  const claimed = (await ctx.models.Exception.findOneAndUpdate({ _id: exc._id, status: 'open' }, { $set: { status: 'applying' } }, { new: true }).lean()) as ExceptionView | null;
+  const claimed = (await ctx.models.Exception.findOneAndUpdate({ _id: exc._id, status: 'open' }, { $set: { status: 'applying' } }, { returnDocument: 'after' }).lean()) as ExceptionView | null;
   if (!claimed) return notOpen(exc);
   const ok = await retryRun(ctx, exc.objectId, actor);
   if (!ok) {

@@ -14,7 +14,7 @@ export async function acquireLock(models: LockModels, holder: string, ttlMs: num
     const doc = await models.ReconcileLock.findOneAndUpdate(
       { _id: LOCK_ID, until: { $lt: now } },
       { $set: { holder, until: new Date(now.getTime() + ttlMs) } },
-      { upsert: true, new: true },
+      { upsert: true, returnDocument: 'after' },
     ).lean();
     return doc?.holder === holder;
   } catch (err) {
