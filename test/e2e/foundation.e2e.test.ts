@@ -143,6 +143,12 @@ describe('start-up failures', () => {
     expect(out).not.toMatch(/^\s+at /m);
   });
 
+  it('when the app cannot start, then startAppProcess rejects with the exit code and the last log lines', async () => {
+    await expect(startAppProcess({ fakes, mongoUri: uniqueMongoUri('e2ebadstart').uri, env: { ORCH_API_TOKEN: 'short' } })).rejects.toThrow(
+      /exited with 1 before \/health answered[\s\S]*ORCH_API_TOKEN is invalid/,
+    );
+  });
+
   it('when MongoDB is unreachable, then it gives up after the retry budget with one line naming the host, not the password', async () => {
     const port = await freePort();
     const app = await startAppProcess({
