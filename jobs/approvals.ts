@@ -50,7 +50,7 @@ export async function expireApprovals(ctx: AppContext, now = new Date()): Promis
     const a = (await Approval.findOneAndUpdate(
       { _id, status: 'PENDING' },
       { $set: { status: 'EXPIRED', decision: 'expire', decidedBy: 'orch', decidedAt: now, reason: `no decision within ${Math.round(ctx.config.ORCH_APPROVAL_TTL / 3_600_000)} h` } },
-      { new: true, lean: true },
+      { returnDocument: 'after', lean: true },
     )) as unknown as StoredApproval | null;
     if (!a) continue;
     expired += 1;

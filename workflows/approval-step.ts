@@ -48,7 +48,7 @@ export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, 
         expiresAt: new Date(now.getTime() + ctx.config.ORCH_APPROVAL_TTL),
       },
     },
-    { upsert: true, new: true, lean: true },
+    { upsert: true, returnDocument: 'after', lean: true },
   )) as unknown as ApprovalLike & { slack?: { channel?: string; ts?: string }; status: string };
 
   // Decided already (e.g. the decision landed and the process died before the resume): use it.

@@ -139,7 +139,7 @@ export class WorkflowEngine {
     const n = cand.attempts ?? 0;
     const key = `${cand._id}#${n}`;
     if (!(await claimOnce(Run, RUN_CLAIMS, key, { owner: this.instanceId }))) return 'contended';
-    const run = await Run.findOneAndUpdate({ ...filter, _id: cand._id, attempts: n }, this.claimUpdate(), { new: true, lean: true });
+    const run = await Run.findOneAndUpdate({ ...filter, _id: cand._id, attempts: n }, this.claimUpdate(), { returnDocument: 'after', lean: true });
     if (!run) {
       // The run changed under us: release the claim so this attempt number stays claimable.
       await Run.db.collection(RUN_CLAIMS).deleteOne({ _id: key as never });

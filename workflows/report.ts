@@ -31,7 +31,7 @@ export async function postOutcome(deps: WorkflowDeps, state: RunStateValue, sop:
   const claimed = await Approval.findOneAndUpdate(
     { _id: state.approvalId, 'slack.ts': { $exists: true }, 'slack.replyTs': { $exists: false } },
     { $set: { 'slack.replyTs': 'posting' } },
-    { new: true, lean: true },
+    { returnDocument: 'after', lean: true },
   );
   if (!claimed?.slack?.ts || !claimed.slack.channel) return;
   try {

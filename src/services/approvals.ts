@@ -44,7 +44,7 @@ export async function decideApproval(ctx: DecideCtx, input: DecideInput): Promis
   const approval = !won ? null : (await Approval.findOneAndUpdate(
     { _id: input.approvalId, status: 'PENDING' },
     { $set: { status: input.decision === 'approve' ? 'APPROVED' : 'REJECTED', decision: input.decision, decidedBy: input.actor, decidedAt: now, ...(reason ? { reason } : {}) } },
-    { new: true, lean: true },
+    { returnDocument: 'after', lean: true },
   )) as unknown as StoredApproval | null;
   if (!approval) {
     // The winner's claim is written before its approval update, so it names the winner at once.
