@@ -65,7 +65,8 @@ export async function runFullReconciliation(deps: ReconcileDeps, opts: RunOption
   } catch (err) {
     status = deps.signal?.aborted ? 'aborted' : 'failed';
     errors.push((err as Error).message);
-    deps.logger.error('reconciliation failed', { reportId, error: (err as Error).message });
+    if (status === 'aborted') deps.logger.warn('reconciliation aborted: shutting down', { reportId });
+    else deps.logger.error('reconciliation failed', { reportId, error: (err as Error).message });
   }
   await finishReport(deps, reportId, startedAt, status, tally, errors, closed, { hubspot: index.companies, mirror: index.rows });
   return { reportId, status, opened: tally.opened, findingsByType: tally.findings };
