@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MongoClient } from 'mongodb';
 import { freePort, startFerretDb } from '../../src/db/embedded.ts';
 import { startFakes, type Fakes } from '../fakes/index.ts';
 import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
@@ -35,8 +36,14 @@ afterAll(async () => {
 
 describe('the app process against FerretDB, Neo4j and the fakes', () => {
   let app: AppProcess;
+  const db = uniqueMongoUri('e2efoundation');
   beforeAll(async () => {
-    app = await startAppProcess({ fakes, mongoUri: uniqueMongoUri('e2efoundation').uri, neo4jUri: neo4jUri(), env: { LOG_LEVEL: 'debug' } });
+    app = await startAppProcess({ fakes, mongoUri: db.uri, neo4jUri: neo4jUri(), env: { LOG_LEVEL: 'debug' } });
+  });
+  afterAll(async () => {
+    await app?.kill();
+    const client = new MongoClient(db.uri);
+    await client.db(db.dbName).dropDatabase().finally(() => client.close());
   });
 
   it('when it has started, then /health, /ready (mongodb, slack, neo4j) and /metrics answer', async () => {
