@@ -40,6 +40,8 @@ export class HubSpotFake extends FakeServer {
   readonly objects = new Map<string, Map<string, HubSpotObject>>();
   readonly owners = new Map<string, HubSpotOwner>();
   private readonly links = new Set<string>();
+  /** type:mergedId → primary id: HubSpot still answers reads of a merged-away id with the survivor. */
+  private readonly mergedInto = new Map<string, string>();
   private nextId = counter(9_000_000_001);
 
   constructor() {
@@ -95,6 +97,9 @@ export class HubSpotFake extends FakeServer {
       }
     }
     this.remove(t, mergedId);
+    this.mergedInto.set(`${t}:${mergedId}`, primaryId);
+    const primary = this.store(t).get(primaryId);
+    if (primary) primary.properties.hs_merged_object_ids = [primary.properties.hs_merged_object_ids, mergedId].filter(Boolean).join(';');
   }
 
   associate(fromType: string, fromId: string, toType: string, toId: string): void {
@@ -129,6 +134,7 @@ export class HubSpotFake extends FakeServer {
     this.objects.clear();
     this.owners.clear();
     this.links.clear();
+    this.mergedInto.clear();
   }
 
   private error(category: string, message: string, context?: unknown) {
@@ -169,7 +175,7 @@ export class HubSpotFake extends FakeServer {
   private getOne(req: Request, res: Response): void {
     const type = normalizeType(String(req.params.type));
     const id = String(req.params.id);
-    const o = this.store(type).get(id);
+    const o = this.store(type).get(id) ?? this.store(type).get(this.mergedInto.get(`${type}:${id}`) ?? '');
     if (!o) {
       res.status(404).json(this.error('OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.', { id: [id] }));
       return;

@@ -160,6 +160,15 @@ describe('HubSpot fake through @hubspot/api-client', () => {
     expect(fromCompany.results.map((r) => String(r.toObjectId))).toEqual(['55']);
   });
 
+  it('when two companies are merged, then the old id reads as the survivor with its associations', async () => {
+    fakes.hubspot.put('company', { id: '1', properties: { name: 'Keep' } });
+    fakes.hubspot.put('company', { id: '2', properties: { name: 'Gone' }, associations: { contacts: ['9'] } });
+    fakes.hubspot.merge('company', '1', '2');
+    const c = await client().crm.companies.basicApi.getById('2', ['name', 'hs_merged_object_ids'], undefined, ['contacts']);
+    expect(c).toMatchObject({ id: '1', properties: { name: 'Keep', hs_merged_object_ids: '2' } });
+    expect(c.associations?.contacts?.results.map((r) => r.id)).toEqual(['9']);
+  });
+
   it('when the rate limit is exceeded, then the fake answers 429 TEN_SECONDLY_ROLLING', async () => {
     fakes.hubspot.put('company', { id: '1', properties: {} });
     fakes.hubspot.rateLimit({ per10s: 3 });
