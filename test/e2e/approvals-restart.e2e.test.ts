@@ -52,7 +52,7 @@ describe('approvals survive restarts', () => {
     // (so before LangGraph checkpoints the step), yet the write lands, as with a real network.
     fakes.airtable.inject({ match: /PATCH .*Accounts/, delayMs: 1500, times: 1 });
     await click(app, sheet, 'approval_approve');
-    await fakes.airtable.waitFor((c) => c.method === 'PATCH' && c.path.includes('Accounts'), 15_000);
+    await fakes.airtable.waitFor((c) => c.method === 'PATCH' && c.path.includes('Accounts') && JSON.stringify(c.body).includes('"8802"'), 15_000);
     await app.kill();
     await until(async () => mirrorRecords('8802').length === 1, 5000, 'the in-flight write to land');
     await app.restart();
@@ -61,6 +61,6 @@ describe('approvals survive restarts', () => {
     const run = await db.Run.findOne({ objectId: '8802' }).lean();
     // The write step ran again after the restart (its first attempt never finished) and was an update.
     expect(run?.steps.filter((s) => s.name === 'write_mirror').length).toBeGreaterThanOrEqual(2);
-    expect(fakes.airtable.calls.filter((c) => c.method === 'PATCH' && c.path.includes('Accounts')).length).toBeGreaterThanOrEqual(2);
+    expect(fakes.airtable.calls.filter((c) => c.method === 'PATCH' && c.path.includes('Accounts') && JSON.stringify(c.body).includes('"8802"')).length).toBeGreaterThanOrEqual(2);
   });
 });
