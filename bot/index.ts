@@ -2,11 +2,17 @@ import type { App } from '@slack/bolt';
 import type { AppContext } from '../src/context.ts';
 import { registerExceptionListeners } from './actions/exceptions.ts';
 import { registerApprovalListeners } from './actions/approvals.ts';
+import { registerCommands, type SurfaceHooks } from './commands/index.ts';
+import { registerSurfaceActions } from './actions/surfaces.ts';
+import { registerAppHome } from './events/app-home.ts';
 
 /** Registers every Slack listener; each surface folder adds its own handlers here. */
-export function registerListeners(app: App, ctx: AppContext): void {
+export function registerListeners(app: App, ctx: AppContext, hooks: SurfaceHooks = {}): void {
   registerApprovalListeners(app, ctx);
   registerExceptionListeners(app, ctx);
+  registerCommands(app, ctx, hooks);
+  registerSurfaceActions(app, ctx);
+  registerAppHome(app, ctx);
   app.error(async (error) => {
     ctx.logger.error('unhandled Slack listener error', { error: error.message, code: error.code });
   });

@@ -123,7 +123,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   if (web) {
     // HubSpot webhooks: raw body (the signature covers the exact bytes), stored before the 200.
     expressApp.post(WEBHOOK_PATH, ...ingest.webhookHandlers);
-    registerListeners(app, ctx);
+    registerListeners(app, ctx, { replay: ingest.replay });
   }
   api.use(ingest.api);
   api.use(runsApi(ctx));

@@ -8,7 +8,7 @@ import { createUnitPoller } from './debounce.ts';
 import { createIngestMetrics } from './metrics.ts';
 import { processUnits } from './process.ts';
 import { hubspotWebhookHandlers } from './receiver.ts';
-import type { ReplayDeps } from './replay.ts';
+import { replayEvents, type ReplayDeps, type ReplayOptions } from './replay.ts';
 
 export { WEBHOOK_PATH } from './receiver.ts';
 
@@ -18,6 +18,8 @@ export interface Ingest {
   webhookHandlers: RequestHandler[];
   api: Router;
   poller: ReturnType<typeof createUnitPoller>;
+  /** Replay of stored events, for `/orch replay` (same path and checks as POST /api/events/:id/replay). */
+  replay: (eventIds: string[], opts: ReplayOptions) => ReturnType<typeof replayEvents>;
 }
 
 /** Wires the webhook route, the events API and the unit poller from the app context. */
@@ -54,5 +56,5 @@ export function createIngest(ctx: AppContext): Ingest {
     publicUrl: config.PUBLIC_URL,
     debounceMs: config.ORCH_DEBOUNCE_MS,
   });
-  return { webhookHandlers, api: eventsApi(deps as never), poller };
+  return { webhookHandlers, api: eventsApi(deps as never), poller, replay: (eventIds, opts) => replayEvents(deps, eventIds, opts) };
 }

@@ -1,0 +1,33 @@
+import type { KnownBlock } from '@slack/types';
+import { mrkdwn, SLACK_LIMITS, truncate } from './limits.ts';
+
+export interface HelpEntry {
+  name: string;
+  usage: string;
+  summary: string;
+  role: 'viewer' | 'operator' | 'admin';
+}
+
+export interface HelpOptions {
+  /** The subcommand the user typed that does not exist. */
+  unknown?: string;
+  /** The closest existing subcommand, suggested as "Did you mean". */
+  suggestion?: string;
+}
+
+const ROLE_NOTE: Record<HelpEntry['role'], string> = { viewer: '', operator: ' _(operators and admins)_', admin: ' _(admins)_' };
+
+/** `/orch help`: every subcommand with its usage; for a typo, the closest match first. */
+export function buildHelp(entries: HelpEntry[], opts: HelpOptions = {}): { text: string; blocks: KnownBlock[] } {
+  const blocks: KnownBlock[] = [];
+  let text = 'orch commands';
+  if (opts.unknown !== undefined) {
+    const hint = opts.suggestion ? ` Did you mean \`/orch ${opts.suggestion}\`?` : '';
+    text = `Unknown command \`${truncate(opts.unknown, 40)}\`.${hint}`;
+    blocks.push({ type: 'section', block_id: 'help_unknown', text: mrkdwn(`:thinking_face: ${text}`) });
+  }
+  const lines = entries.map((e) => `\`/orch ${e.usage}\` — ${e.summary}${ROLE_NOTE[e.role]}`);
+  blocks.push({ type: 'section', block_id: 'help_commands', text: mrkdwn(`*orch commands*\n${lines.join('\n')}`, SLACK_LIMITS.sectionText) });
+  blocks.push({ type: 'context', block_id: 'help_roles', elements: [mrkdwn('Roles: *viewer* reads, *operator* also retries and replays, *admin* also approves, cancels, sets roles and the mode.')] });
+  return { text, blocks };
+}
