@@ -19,7 +19,8 @@ const reconcileReportSchema = new Schema(
     errors: { type: [String], default: [] },
     instance: { type: String },
   },
-  { timestamps: true, versionKey: false, minimize: false },
+  // `errors` is the report's own field (messages of a failed run), not mongoose's validation errors.
+  { timestamps: true, versionKey: false, minimize: false, suppressReservedKeysWarning: true },
 );
 reconcileReportSchema.index({ startedAt: -1 });
 
