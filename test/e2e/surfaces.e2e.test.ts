@@ -152,6 +152,13 @@ describe('/orch read commands', () => {
     expect((await ask('run run_nope', 'UVIEW1')).text).toContain('No run `run_nope`');
   });
 
+  it("when a DM alert's View run and View exception buttons are clicked, then the details are answered to the clicker", async () => {
+    const run = await clickButton('alert_view_run', 'run_f1', 'UVIEW1');
+    expect(all(run)).toContain('HubSpot 500 on batch read');
+    const exc = await clickButton('alert_view_exception', 'exc_1', 'UVIEW1');
+    expect(exc.text).toContain('Exception `exc_1` (field_drift, open): Domain differs from the mirror');
+  });
+
   it('when approvals are listed, then admins get the sheet buttons and viewers none; extra words get the usage', async () => {
     const admin = await ask('approvals');
     expect(all(admin)).toContain('Deal 78: $250k over limit');
@@ -191,6 +198,11 @@ describe('/orch admin commands and roles', () => {
     expect(ok.text).toContain('Run `run_f1` is queued again');
     expect(await db.AuditEntry.findOne({ actor: 'UOPER1', action: 'run.retry', target: 'run_f1' }).lean()).toBeTruthy();
     expect((await ask('retry run_p02', 'UOPER1')).text).toContain('only FAILED runs can be retried');
+  });
+
+  it('when a viewer clicks Retry on a DM alert, then it is refused and audited', async () => {
+    expect((await clickButton('alert_retry_run', 'run_f1', 'UVIEW1')).text).toContain('Retrying needs the operator or admin role');
+    await refusal('UVIEW1', 'slack.run.retry');
   });
 
   it('when an operator cancels, then it is refused and audited; an admin cancels a waiting run', async () => {
@@ -233,6 +245,10 @@ describe('/orch admin commands and roles', () => {
     const announced = await until(async () => fakes.slack.messagesIn('orch-alerts').find((m) => /switched orch to \*live\*/.test(m.text ?? '')), 5_000, 'announcement');
     expect(announced.text).toContain('<@UADMIN1>');
     expect((await ask('status', 'UVIEW1')).text).toContain('live');
+    // Both users opened their Home earlier: the change re-publishes it (debounced) without them reopening it.
+    for (const user of ['UADMIN1', 'UVIEW1']) {
+      await until(async () => JSON.stringify(fakes.slack.views.get(user)?.view).includes('*live* — external writes are performed'), 10_000, `${user}'s Home re-published in live mode`);
+    }
     expect((await ask('mode dry-run')).text).toContain('Mode is now *dry-run*');
   });
 });
