@@ -10,24 +10,31 @@ import { claimOnce, DECISION_CLAIMS } from '../src/services/claims.ts';
 export const REMIND_JOB = 'approvals:remind';
 export const EXPIRE_JOB = 'approvals:expire';
 const BATCH = 50;
+export const REMINDER_CLAIMS = 'approval_reminders';
 
 async function adminIds(ctx: Pick<AppContext, 'models'>): Promise<string[]> {
   const admins = await ctx.models.User.find({ role: 'admin' }, { slackUserId: 1 }).limit(50).lean();
   return admins.map((a) => a.slackUserId);
 }
 
-/** DMs the admins once per approval that has waited longer than ORCH_APPROVAL_REMIND. */
+/**
+ * DMs the admins once per approval that has waited longer than ORCH_APPROVAL_REMIND. "Once" is a
+ * claim in approval_reminders rather than a field on the Approval: on FerretDB a write to the
+ * Approval here could race with a click and overwrite its decision.
+ */
 export async function remindApprovals(ctx: AppContext, now = new Date()): Promise<number> {
   const { Approval } = ctx.models;
-  const due = await Approval.find({ status: 'PENDING', requestedAt: { $lt: new Date(now.getTime() - ctx.config.ORCH_APPROVAL_REMIND) }, remindedAt: { $exists: false } })
-    .limit(BATCH)
+  const due = await Approval.find({ status: 'PENDING', requestedAt: { $lt: new Date(now.getTime() - ctx.config.ORCH_APPROVAL_REMIND) } })
+    .sort({ requestedAt: 1 })
+    .limit(200)
     .lean();
+  if (due.length === 0) return 0;
+  const done = await Approval.db.collection(REMINDER_CLAIMS).find({ _id: { $in: due.map((a) => a._id) as never[] } }, { projection: { _id: 1 } }).toArray();
+  const reminded = new Set(done.map((d) => String(d._id)));
+  const admins = await adminIds(ctx);
   let sent = 0;
-  const admins = due.length ? await adminIds(ctx) : [];
-  for (const a of due) {
-    // Claim first, so two workers never remind twice.
-    const claimed = await Approval.updateOne({ _id: a._id, status: 'PENDING', remindedAt: { $exists: false } }, { $set: { remindedAt: now } });
-    if (claimed.modifiedCount === 0) continue;
+  for (const a of due.filter((x) => !reminded.has(x._id)).slice(0, BATCH)) {
+    if (!(await claimOnce(Approval, REMINDER_CLAIMS, a._id, { runId: a.runId }))) continue;
     const hours = Math.round((now.getTime() - a.requestedAt.getTime()) / 360_000) / 10;
     const where = a.slack?.channel ? ` in <#${a.slack.channel}>` : '';
     const text = truncate(`:alarm_clock: Approval \`${a._id}\` (${a.workflowId} · ${escapeMrkdwn(maskPii(a.title ?? a.objectId))}) has waited ${hours} h${where}.`, 3000);

@@ -1,6 +1,6 @@
 import { interrupt } from '@langchain/langgraph';
 import { buildApprovalSheet, sheetText } from '../blocks/approval-sheet.ts';
-import { newId } from '../src/ids.ts';
+import { createHash } from 'node:crypto';
 import { sheetInputOf, type ApprovalLike } from '../src/services/approval-view.ts';
 import { slackError } from './slack-errors.ts';
 import type { ResumeDecision, RunStateValue, WorkflowDeps } from './types.ts';
@@ -16,54 +16,64 @@ function triggerOf(state: RunStateValue): string {
   return m?.subscriptionTypes?.join(', ') || m?.source || 'webhook';
 }
 
+/** Deterministic per run step, so the sheet's buttons can carry it before the document exists. */
+export function approvalIdFor(runId: string, step: string): string {
+  return `apr_${createHash('sha256').update(`${runId}:${step}`).digest('hex').slice(0, 16)}`;
+}
+
 /**
- * Opens (or finds) the Approval for this run step, posts the sheet once, then pauses the graph.
- * This node re-runs from the top on resume, so everything before interrupt() is idempotent:
- * the Approval is unique on runId+step and the sheet is posted only while no ts is stored.
+ * Posts the sheet once, stores the Approval, then pauses the graph. This node re-runs from the
+ * top on resume, so everything before interrupt() is idempotent: an existing Approval (unique on
+ * runId+step) means the sheet is out already. The Approval is written ONCE, with the message
+ * location in it: on FerretDB a later second write could race with a click's decision and
+ * overwrite it (updates there are whole-document read-modify-write). A crash between the post
+ * and the insert re-posts the sheet on replay (at worst a duplicate message, never a duplicate
+ * Approval).
  */
 export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, req: ApprovalRequest): Promise<ResumeDecision> {
   const { ctx } = deps;
   const { Approval } = ctx.models;
-  const now = new Date();
-  const approval = (await Approval.findOneAndUpdate(
-    { runId: state.runId, step: req.step },
-    {
-      $setOnInsert: {
-        _id: newId('apr'),
-        runId: state.runId,
-        step: req.step,
-        workflowId: state.workflowId,
-        objectType: state.envelope.meta.objectType,
-        objectId: state.envelope.meta.objectId,
-        title: req.title,
-        status: 'PENDING',
-        fields: req.fields,
-        diff: state.diff ?? [],
-        riskFlags: state.evaluation?.flags ?? [],
-        intendedWrites: state.intendedWrites ?? [],
-        policy: state.policy ? { ...state.policy, matched: state.evaluation?.matched ?? [] } : null,
-        trigger: triggerOf(state),
-        mode: state.mode,
-        requestedAt: now,
-        expiresAt: new Date(now.getTime() + ctx.config.ORCH_APPROVAL_TTL),
-      },
-    },
-    { upsert: true, returnDocument: 'after', lean: true },
-  )) as unknown as ApprovalLike & { slack?: { channel?: string; ts?: string }; status: string };
-
-  // Decided already (e.g. the decision landed and the process died before the resume): use it.
-  if (approval.status !== 'PENDING' && approval.decision) {
-    return { approvalId: approval._id, decision: approval.decision as ResumeDecision['decision'], actor: approval.decidedBy ?? 'unknown', ...(approval.reason ? { reason: approval.reason } : {}), at: (approval.decidedAt ?? now).toISOString() };
-  }
-  if (!approval.slack?.ts) {
-    const input = sheetInputOf(approval);
+  const id = approvalIdFor(state.runId, req.step);
+  let approval = (await Approval.findOne({ runId: state.runId, step: req.step }).lean()) as unknown as StoredLike | null;
+  if (!approval) {
+    const now = new Date();
+    const doc = {
+      _id: id,
+      runId: state.runId,
+      step: req.step,
+      workflowId: state.workflowId,
+      objectType: state.envelope.meta.objectType,
+      objectId: state.envelope.meta.objectId,
+      title: req.title,
+      status: 'PENDING',
+      fields: req.fields,
+      diff: state.diff ?? [],
+      riskFlags: state.evaluation?.flags ?? [],
+      intendedWrites: state.intendedWrites ?? [],
+      policy: state.policy ? { ...state.policy, matched: state.evaluation?.matched ?? [] } : null,
+      trigger: triggerOf(state),
+      mode: state.mode,
+      requestedAt: now,
+      expiresAt: new Date(now.getTime() + ctx.config.ORCH_APPROVAL_TTL),
+    };
+    const input = sheetInputOf(doc);
     let res;
     try {
       res = await ctx.slack.chat.postMessage({ channel: ctx.config.ORCH_APPROVALS_CHANNEL, text: sheetText(input), blocks: buildApprovalSheet(input), unfurl_links: false });
     } catch (err) {
       throw slackError(err, 'posting the approval sheet');
     }
-    await Approval.updateOne({ _id: approval._id, 'slack.ts': { $exists: false } }, { $set: { slack: { channel: res.channel, ts: res.ts } } });
+    approval = (await Approval.findOneAndUpdate(
+      { runId: state.runId, step: req.step },
+      { $setOnInsert: { ...doc, slack: { channel: res.channel, ts: res.ts } } },
+      { upsert: true, returnDocument: 'after', lean: true },
+    )) as unknown as StoredLike;
+  }
+  // Decided already (e.g. the decision landed and the process died before the resume): use it.
+  if (approval.status !== 'PENDING' && approval.decision) {
+    return { approvalId: approval._id, decision: approval.decision as ResumeDecision['decision'], actor: approval.decidedBy ?? 'unknown', ...(approval.reason ? { reason: approval.reason } : {}), at: (approval.decidedAt ?? new Date()).toISOString() };
   }
   return interrupt({ approvalId: approval._id, step: req.step }) as ResumeDecision;
 }
+
+type StoredLike = ApprovalLike & { slack?: { channel?: string; ts?: string }; status: string };

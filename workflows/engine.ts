@@ -49,6 +49,9 @@ export class WorkflowEngine {
   private pollAgain = false;
   private readonly runsFinished: Counter<'workflow' | 'status'>;
   private readonly stepSeconds: Histogram<'step' | 'status'>;
+  /** Writes to one run document, chained: FerretDB updates are whole-document read-modify-write, so two concurrent updates of a run lose one of them. */
+  private readonly runWrites = new Map<string, Promise<unknown>>();
+  private pollCount = 0;
   private readonly onCreated = (runId: string) => void this.claimById(runId);
   private readonly onDecided = () => this.kick();
 
@@ -69,6 +72,7 @@ export class WorkflowEngine {
       retries: this.opts.retries,
       ...(this.opts.retryMinTimeoutMs === undefined ? {} : { minTimeoutMs: this.opts.retryMinTimeoutMs }),
       onStep: (step, status, ms) => this.stepSeconds.observe({ step, status }, ms / 1000),
+      serialize: (runId, fn) => this.serialize(runId, fn),
     });
     for (const [id, build] of Object.entries(WORKFLOWS)) {
       this.graphs.set(id, build({ ctx: this.ctx, integrations: this.integrations }, wrap).compile({ checkpointer: saver }) as unknown as Graph);
@@ -88,6 +92,17 @@ export class WorkflowEngine {
     this.ctx.events.off('run.created', this.onCreated);
     this.ctx.events.off('approval.decided', this.onDecided);
     await Promise.allSettled([...this.inflight.values()]);
+  }
+
+  serialize<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.runWrites.get(runId) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.runWrites.set(runId, settled);
+    void settled.then(() => {
+      if (this.runWrites.get(runId) === settled) this.runWrites.delete(runId);
+    });
+    return next;
   }
 
   /** Look for work now (coalesced: one pass at a time, one more if asked during a pass). */
@@ -110,10 +125,29 @@ export class WorkflowEngine {
   }
 
   private async poll(): Promise<void> {
+    this.pollCount += 1;
+    if (this.pollCount % 5 === 1) await this.repairLostResumes();
     while (!this.stopping && this.inflight.size < this.opts.concurrency) {
       const run = await this.claimNext();
       if (!run) return;
       this.launch(run);
+    }
+  }
+
+  /**
+   * The Approval is the source of truth for a decision. A run still WAITING_APPROVAL whose
+   * approval is decided lost its pendingResume (a concurrent whole-document update on FerretDB,
+   * or a crash between the two writes): hand it the decision again.
+   */
+  private async repairLostResumes(): Promise<void> {
+    const { Run, Approval } = this.ctx.models;
+    const waiting = await Run.find({ status: 'WAITING_APPROVAL', pendingResume: { $exists: false } }, { _id: 1 }).limit(100).lean();
+    if (waiting.length === 0) return;
+    const decided = await Approval.find({ runId: { $in: waiting.map((r) => r._id) }, status: { $in: ['APPROVED', 'REJECTED'] } }).lean();
+    for (const a of decided) {
+      const decision: ResumeDecision = { approvalId: a._id, decision: a.decision as ResumeDecision['decision'], actor: a.decidedBy ?? 'unknown', ...(a.reason ? { reason: a.reason } : {}), at: (a.decidedAt ?? new Date()).toISOString() };
+      const res = await Run.updateOne({ _id: a.runId, status: 'WAITING_APPROVAL', pendingResume: { $exists: false } }, { $set: { pendingResume: decision } });
+      if (res.modifiedCount) this.ctx.logger.warn('re-delivered a decision the run had lost', { runId: a.runId, approvalId: a._id });
     }
   }
 
@@ -197,9 +231,17 @@ export class WorkflowEngine {
   private async execute(run: ClaimedRun): Promise<void> {
     const { Run } = this.ctx.models;
     const log = this.ctx.logger.child({ runId: run._id, workflowId: run.workflowId });
+    let renewing = true;
     const renew = setInterval(() => {
-      void Run.updateOne({ _id: run._id, owner: this.instanceId, status: 'RUNNING' }, { $set: { leaseUntil: new Date(Date.now() + this.opts.leaseMs) } }).catch(() => undefined);
+      void this.serialize(run._id, async () => {
+        if (!renewing) return;
+        await Run.updateOne({ _id: run._id, owner: this.instanceId, status: 'RUNNING' }, { $set: { leaseUntil: new Date(Date.now() + this.opts.leaseMs) } });
+      }).catch(() => undefined);
     }, Math.max(200, Math.floor(this.opts.leaseMs / 3)));
+    const stopRenewing = () => {
+      renewing = false;
+      clearInterval(renew);
+    };
     try {
       const graph = this.graphs.get(run.workflowId);
       if (!graph) throw Object.assign(new Error(`unknown workflow "${run.workflowId}"`), { name: 'ConfigurationError' });
@@ -208,19 +250,24 @@ export class WorkflowEngine {
       const snap = await graph.getState(config);
       const waiting = snap.tasks.some((t) => (t.interrupts?.length ?? 0) > 0);
       let input: Partial<RunStateValue> | Command | null;
+      const finish = (fn: () => Promise<void>) => {
+        stopRenewing();
+        return this.serialize(run._id, fn);
+      };
       if (!snap.createdAt) input = this.initialState(run);
       else if (waiting) {
-        if (!run.pendingResume) return await this.markWaiting(run);
+        if (!run.pendingResume) return await finish(() => this.markWaiting(run));
         input = new Command({ resume: run.pendingResume });
-      } else if (snap.next.length === 0) return await this.complete(run, snap.values as RunStateValue);
+      } else if (snap.next.length === 0) return await finish(() => this.complete(run, snap.values as RunStateValue));
       else input = null; // continue from the last checkpoint (retaken or retried run)
       const out = await graph.invoke(input, config);
-      if (isInterrupted(out)) await this.markWaiting(run);
-      else await this.complete(run, out as RunStateValue);
+      if (isInterrupted(out)) await finish(() => this.markWaiting(run));
+      else await finish(() => this.complete(run, out as RunStateValue));
     } catch (err) {
-      await this.fail(run, err, log);
+      stopRenewing();
+      await this.serialize(run._id, () => this.fail(run, err, log));
     } finally {
-      clearInterval(renew);
+      stopRenewing();
     }
   }
 

@@ -12,6 +12,8 @@ export interface NodeWrapperOptions {
   retries: number;
   minTimeoutMs?: number;
   maxTimeoutMs?: number;
+  /** Chains writes to one run document (see WorkflowEngine.serialize); direct when absent. */
+  serialize?: <T>(runId: string, fn: () => Promise<T>) => Promise<T>;
   /** Observes every finished step (metrics). */
   onStep?: (name: string, status: string, ms: number) => void;
 }
@@ -28,7 +30,7 @@ async function beginStep(models: Pick<Models, 'Run'>, runId: string, name: strin
   return { index: steps.length, attempt, startedAt };
 }
 
-async function endStep(
+async function writeEnd(
   models: Pick<Models, 'Run'>,
   runId: string,
   step: { index: number; attempt: number; startedAt: Date },
@@ -48,9 +50,11 @@ async function endStep(
  */
 export function createNodeWrapper(opts: NodeWrapperOptions): (name: string, fn: NodeFn) => (state: RunStateValue) => Promise<Awaited<ReturnType<NodeFn>>> {
   const { models, logger } = opts;
+  const serial = opts.serialize ?? (<T>(_runId: string, fn: () => Promise<T>) => fn());
   return (name, fn) => async (state) => {
     const runId = state.runId;
-    const step = await beginStep(models, runId, name);
+    const step = await serial(runId, () => beginStep(models, runId, name));
+    const endStep = (...args: Parameters<typeof writeEnd>) => serial(runId, () => writeEnd(...args));
     let tries = 1;
     try {
       const out = await pRetry(() => fn(state), {

@@ -23,7 +23,7 @@ export function approveHandler(ctx: AppContext) {
     try {
       const res = await decideApproval(ctx, { approvalId: action.value ?? '', decision: 'approve', actor });
       if (!res.ok) return await tellUser(ctx, channel, actor, refusalText(res));
-      await updateDecidedMessage(ctx, res.approval);
+      await updateDecidedMessage(ctx, res.approval, { channel, ts: body.message?.ts });
     } catch (err) {
       ctx.logger.error('approve failed', { approvalId: action.value, error: (err as Error).message });
       await tellUser(ctx, channel, actor, ':warning: The approval could not be recorded; please try again.');

@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewar
 import type { AppContext } from '../../src/context.ts';
 import { buildDetailsModal } from '../../blocks/approval-modals.ts';
 import { sheetInputOf, type ApprovalLike } from '../../src/services/approval-view.ts';
+import { approvalExistsSoon } from '../../src/services/approvals.ts';
 import { tellUser } from './approval-approve.ts';
 
 type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -12,6 +13,7 @@ export function detailsHandler(ctx: AppContext) {
     await ack();
     const approvalId = action.value ?? '';
     try {
+      await approvalExistsSoon(ctx.models, approvalId);
       const approval = await ctx.models.Approval.findById(approvalId).lean();
       if (!approval) return await tellUser(ctx, body.channel?.id, body.user.id, ':grey_question: This approval no longer exists.');
       const run = await ctx.models.Run.findById(approval.runId, { steps: 1, status: 1 }).lean();

@@ -3,7 +3,7 @@ import type { AppContext } from '../../src/context.ts';
 import { buildRejectModal } from '../../blocks/approval-modals.ts';
 import { maskPii } from '../../blocks/pii.ts';
 import { authorize } from '../../src/services/rbac.ts';
-import { refusalText } from '../../src/services/approvals.ts';
+import { approvalExistsSoon, refusalText } from '../../src/services/approvals.ts';
 import { tellUser } from './approval-approve.ts';
 
 type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -16,6 +16,7 @@ export function rejectHandler(ctx: AppContext) {
     const channel = body.channel?.id;
     const approvalId = action.value ?? '';
     try {
+      await approvalExistsSoon(ctx.models, approvalId);
       const approval = await ctx.models.Approval.findById(approvalId, { status: 1, title: 1, decidedBy: 1, decidedAt: 1 }).lean();
       if (!approval) return await tellUser(ctx, channel, actor, refusalText({ ok: false, reason: 'not_found' }));
       if (!(await authorize(ctx.models, actor, 'admin', 'approval.reject', approvalId))) {

@@ -25,7 +25,7 @@ export function rejectSubmitHandler(ctx: AppContext) {
     try {
       const res = await decideApproval(ctx, { approvalId: meta.approvalId, decision: 'reject', actor, reason });
       if (!res.ok) return await tellUser(ctx, meta.channel, actor, refusalText(res));
-      await updateDecidedMessage(ctx, res.approval);
+      await updateDecidedMessage(ctx, res.approval, meta);
     } catch (err) {
       ctx.logger.error('reject failed', { approvalId: meta.approvalId, error: (err as Error).message });
       await tellUser(ctx, meta.channel, actor, ':warning: The rejection could not be recorded; please try again.');

@@ -25,14 +25,26 @@ export type DecideResult =
 type DecideCtx = Pick<AppContext, 'models' | 'events' | 'logger' | 'integrations'>;
 
 /**
+ * The sheet is posted just before its Approval is stored (one write, see approval-step.ts), so a
+ * very fast click may arrive first: wait up to a second before calling it unknown.
+ */
+export async function approvalExistsSoon(models: Pick<AppContext['models'], 'Approval'>, approvalId: string, waitMs = 1000): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (await models.Approval.exists({ _id: approvalId })) return true;
+    if (Date.now() > deadline || !approvalId.startsWith('apr_')) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
  * The one way an approval gets decided (Slack buttons, /orch, the API): admin only (refusals are
  * audited by rbac.authorize), then ONE atomic PENDING → APPROVED|REJECTED update with the status
  * in the filter, so of two concurrent clicks exactly one wins and the other learns who won.
  */
 export async function decideApproval(ctx: DecideCtx, input: DecideInput): Promise<DecideResult> {
   const { Approval } = ctx.models;
-  const exists = await Approval.exists({ _id: input.approvalId });
-  if (!exists) return { ok: false, reason: 'not_found' };
+  if (!(await approvalExistsSoon(ctx.models, input.approvalId))) return { ok: false, reason: 'not_found' };
   const role = await authorize(ctx.models, input.actor, 'admin', `approval.${input.decision}`, input.approvalId);
   if (!role) return { ok: false, reason: 'not_admin' };
   const reason = input.reason?.trim();
@@ -83,9 +95,9 @@ export function refusalText(res: Extract<DecideResult, { ok: false }>): string {
 }
 
 /** Redraws the sheet in place: decision banner with who and when, buttons gone. */
-export async function updateDecidedMessage(ctx: Pick<AppContext, 'slack' | 'logger'>, approval: StoredApproval): Promise<boolean> {
-  const channel = approval.slack?.channel;
-  const ts = approval.slack?.ts;
+export async function updateDecidedMessage(ctx: Pick<AppContext, 'slack' | 'logger'>, approval: StoredApproval, where?: { channel?: string | undefined; ts?: string | undefined }): Promise<boolean> {
+  const channel = approval.slack?.channel ?? where?.channel;
+  const ts = approval.slack?.ts ?? where?.ts;
   const decided = decisionOf(approval);
   if (!channel || !ts || !decided) return false;
   const input = sheetInputOf(approval);

@@ -76,10 +76,11 @@ describe('approval lifecycle jobs', () => {
   it('when an approval has waited longer than the reminder delay, then the admins get one DM', async () => {
     await dealWebhook(app, fakes, '6604', { dealname: 'Slow Deal', amount: '30000' });
     const sheet = await waitForSheet(fakes, 'Slow Deal');
+    await until(async () => db.Approval.exists({ _id: approvalIdOf(sheet) }), 5000, 'approval stored');
     await db.Approval.updateOne({ _id: approvalIdOf(sheet) }, { $set: { requestedAt: new Date(Date.now() - 5 * 3600_000) } });
     const dm = await until(async () => fakes.slack.messages.find((m) => (m.text ?? '').includes(approvalIdOf(sheet)) && (m.text ?? '').includes('has waited')), 15_000, 'reminder DM');
     expect(dm.channel).toMatch(/^D/);
-    await until(async () => (await db.Approval.findById(approvalIdOf(sheet)).lean())?.remindedAt, 5000, 'remindedAt');
+    await until(async () => conn.collection('approval_reminders').findOne({ _id: approvalIdOf(sheet) as never }), 5000, 'reminder claim');
     expect(fakes.slack.messages.filter((m) => (m.text ?? '').includes(approvalIdOf(sheet)) && (m.text ?? '').includes('has waited'))).toHaveLength(1);
   });
 });

@@ -134,7 +134,8 @@ describe('procurement approval', () => {
     const res = await submitReject(app, { approvalId: approvalIdOf(sheet), channel: sheet.channel, ts: sheet.ts }, '   ');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ response_action: 'errors', errors: { reject_reason_block: expect.stringContaining('reason') } });
-    expect((await db.Approval.findById(approvalIdOf(sheet)).lean())?.status).toBe('PENDING');
+    await until(async () => (await db.Approval.findById(approvalIdOf(sheet)).lean())?.status === 'PENDING', 5000, 'approval stored and still PENDING');
+    expect(await db.AuditEntry.countDocuments({ target: approvalIdOf(sheet), action: 'approval.reject' })).toBe(0);
   });
 
   it('when Reject opens the modal and it is submitted with a reason, then the reason is stored, the deal is marked rejected and nothing is created', async () => {
@@ -161,10 +162,11 @@ describe('runs and approvals API', () => {
   it('when listing and deciding through the API, then runs, steps and approvals are returned and the same atomic rule applies', async () => {
     await dealWebhook(app, fakes, '7004', { dealname: 'API Decided Deal', amount: '15000' });
     const sheet = await waitForSheet(fakes, 'API Decided Deal');
-    const pending = await app.api('GET', '/api/approvals?status=pending');
+    const pending = await until(async () => {
+      const res = await app.api('GET', '/api/approvals?status=pending');
+      return (res.body as { items: { id: string }[] }).items.some((i) => i.id === approvalIdOf(sheet)) ? res : null;
+    }, 10_000, 'approval in the pending list');
     expect(pending.status).toBe(200);
-    const items = (pending.body as { items: { id: string }[] }).items;
-    expect(items.map((i) => i.id)).toContain(approvalIdOf(sheet));
     const refused = await app.api('POST', `/api/approvals/${approvalIdOf(sheet)}/decision`, { decision: 'approve', actor: 'UNOBODY' });
     expect(refused.status).toBe(403);
     const ok = await app.api('POST', `/api/approvals/${approvalIdOf(sheet)}/decision`, { decision: 'approve', actor: 'UADMIN1' });
