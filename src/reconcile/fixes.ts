@@ -55,10 +55,14 @@ export async function applyFix(ctx: FixCtx, input: ApplyInput): Promise<FixResul
     return { ok: false, reason: 'manual', exception: exc, message: `Delete the row(s) ${writes.map((w) => w.recordId).join(', ')} in Airtable by hand: the Airtable adapter cannot delete records.` };
   }
   const check = await recheckException({ hubspot, airtable }, exc);
+  // A concurrent click may have fixed it while we were re-reading: report that, not "gone".
+  const now = await getException(ctx.models, exc._id);
+  if (now && now.status !== 'open') return notOpen(now);
   if (check.state === 'gone') {
     const closed = await closeException(ctx.models, { id: exc._id, from: ['open'], status: 'resolved', actor: input.actor, resolution: 'no longer reproduces (re-checked before applying)' });
+    if (!closed) return notOpen((await getException(ctx.models, exc._id)) ?? exc);
     await audit(ctx.models, { actor: input.actor, action: 'exception.apply', target: exc._id, outcome: 'refused', reason: 'no longer reproduces' });
-    return { ok: false, reason: 'no_longer_reproduces', exception: closed ?? exc, message: 'Nothing to fix any more: the data already agrees. The exception is closed.' };
+    return { ok: false, reason: 'no_longer_reproduces', exception: closed, message: 'Nothing to fix any more: the data already agrees. The exception is closed.' };
   }
   if (check.state !== 'same') {
     await audit(ctx.models, { actor: input.actor, action: 'exception.apply', target: exc._id, outcome: 'refused', reason: check.explanation });

@@ -4,7 +4,7 @@ import type { HubSpotAdapter } from '../integrations/hubspot.ts';
 import type { Logger } from '../logger.ts';
 import { newId } from '../ids.ts';
 import { addMirrorRows, compareAll, compareCompanies, createMirrorIndex, finishComparison, type MirrorIndex } from './compare.ts';
-import { closeStale, detectedFromFinding, recordDetection, type ExceptionView } from './exceptions.ts';
+import { closeStale, detectedFromFinding, recordDetections, type ExceptionView } from './exceptions.ts';
 import { AIRTABLE_FIELDS, HUBSPOT_PROPERTIES, MIRROR_ID_FIELD, MIRROR_TABLE, mirrorFieldNames } from './mirror-fields.ts';
 import { FINDING_TYPES, type Finding, type FindingType } from './types.ts';
 
@@ -82,14 +82,23 @@ async function indexMirror(deps: ReconcileDeps, index: MirrorIndex, tally: Tally
 
 async function streamCompanies(deps: ReconcileDeps, index: MirrorIndex, tally: Tally, pageSize: number, reportId: string): Promise<void> {
   let after: string | undefined;
+  // Findings are written in batches (bounded buffer): one round trip per batch, not per finding.
+  let pending: Finding[] = [];
   do {
     deps.signal?.throwIfAborted();
     const page = await deps.hubspot.listObjects('companies', { limit: pageSize, properties: [...HUBSPOT_PROPERTIES], ...(after ? { after } : {}) });
     tally.apiCalls.hubspot++;
-    await record(deps, compareCompanies(index, page.results), tally, reportId);
+    pending.push(...compareCompanies(index, page.results));
+    if (pending.length >= FLUSH_AT) {
+      await record(deps, pending, tally, reportId);
+      pending = [];
+    }
     after = page.after;
   } while (after);
+  await record(deps, pending, tally, reportId);
 }
+
+const FLUSH_AT = 200;
 
 /**
  * A row whose company the listing did not return may still exist (created while we paged):
@@ -104,12 +113,10 @@ async function verifyOrphans(deps: ReconcileDeps, findings: Finding[], tally: Ta
 }
 
 async function record(deps: ReconcileDeps, findings: Finding[], tally: Tally, reportId: string): Promise<void> {
-  for (const f of findings) {
-    tally.findings[f.type] = (tally.findings[f.type] ?? 0) + 1;
-    const { exception, isNew } = await recordDetection(deps.models, detectedFromFinding(f, reportId));
-    if (isNew) tally.opened.push(exception);
-    else tally.updated++;
-  }
+  for (const f of findings) tally.findings[f.type] = (tally.findings[f.type] ?? 0) + 1;
+  const { opened, updated } = await recordDetections(deps.models, findings.map((f) => detectedFromFinding(f, reportId)));
+  tally.opened.push(...opened);
+  tally.updated += updated;
 }
 
 async function finishReport(
