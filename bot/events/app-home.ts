@@ -69,6 +69,8 @@ export function registerAppHome(app: App, ctx: AppContext): void {
   ctx.lifecycle.add({
     name: 'app-home-refresh',
     start: () => {
+      // Warm the snapshot so the first Home or `/orch runs` after a start does not wait for it.
+      void refreshDashboard(ctx).catch((err) => ctx.logger.warn('dashboard warm-up failed', { error: (err as Error).message }));
       beat = setInterval(() => viewers.size > 0 && changed(), PERIODIC_MS);
       beat.unref();
     },

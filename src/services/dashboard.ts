@@ -30,7 +30,7 @@ export interface Dashboard {
 
 export type DashboardCtx = Pick<AppContext, 'config' | 'models' | 'logger'>;
 
-export const RECENT_RUNS = 500;
+export const RECENT_RUNS = 2000;
 const LIST = 10;
 
 export async function computeDashboard(ctx: DashboardCtx, now = new Date()): Promise<Dashboard> {
@@ -85,6 +85,7 @@ export function refreshDashboard(ctx: DashboardCtx): Promise<Dashboard> {
   c.inflight = computeDashboard(ctx)
     .then((d) => {
       c.snap = d;
+      ctx.logger.info('dashboard snapshot computed', { tookMs: d.tookMs, runs: d.recentRuns.length, complete: d.recentRunsComplete });
       for (const l of c.listeners) l(d);
       return d;
     })

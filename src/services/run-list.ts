@@ -43,6 +43,12 @@ function matches(q: RunQuery, r: KpiRun): boolean {
   return (!q.status || r.status === q.status) && (!q.workflow || r.workflowId === q.workflow) && (!q.sinceAt || r.startedAt.getTime() >= q.sinceAt);
 }
 
+/** Strictly after the cursor in newest-first order (startedAt desc, _id desc). */
+function before(r: KpiRun, c: RunCursor): boolean {
+  const t = r.startedAt.getTime();
+  return t < c.t || (t === c.t && r._id < c.id);
+}
+
 function pageOf(rows: KpiRun[], q: RunQuery, size: number, page: number): { runs: KpiRun[]; next: RunCursor | null } {
   const runs = rows.slice(0, size);
   const last = runs[runs.length - 1];
@@ -51,17 +57,17 @@ function pageOf(rows: KpiRun[], q: RunQuery, size: number, page: number): { runs
 }
 
 /**
- * Newest runs first, `size` per page, keyset-paginated on (startedAt, _id). The first page comes
- * from the dashboard snapshot when it holds enough matching runs (no scan at 100k runs); later
- * pages and rare filters query MongoDB with the (status|workflowId, startedAt) indexes.
+ * Newest runs first, `size` per page, keyset-paginated on (startedAt, _id). Pages come from the
+ * dashboard snapshot (the newest RECENT_RUNS runs) while it holds a full page of matches, so no
+ * collection scan at 100k runs; deeper pages and rare filters query MongoDB with the
+ * (status|workflowId, startedAt) indexes.
  */
 export async function listRuns(ctx: Pick<AppContext, 'models'> & DashboardCtx, q: RunQuery, cursor: RunCursor | null, size = 10): Promise<RunPage> {
   const page = cursor?.page ?? 1;
-  if (!cursor) {
-    const dash = await getDashboard(ctx);
-    const hits = dash.recentRuns.filter((r) => matches(q, r));
-    if (hits.length > size) return { ...pageOf(hits, q, size, page), source: 'snapshot' };
-  }
+  const dash = await getDashboard(ctx);
+  const hits = dash.recentRuns.filter((r) => matches(q, r) && (!cursor || before(r, cursor)));
+  // A full page plus one more proves the page is complete without asking MongoDB.
+  if (hits.length > size) return { ...pageOf(hits, q, size, page), source: 'snapshot' };
   const filter: Record<string, unknown> = {};
   if (q.status) filter.status = q.status;
   if (q.workflow) filter.workflowId = q.workflow;

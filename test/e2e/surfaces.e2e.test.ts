@@ -48,10 +48,11 @@ async function seed(): Promise<void> {
 beforeAll(async () => {
   fakes = await startFakes();
   const { uri } = uniqueMongoUri('surfaces');
-  app = await startAppProcess({ fakes, mongoUri: uri, env: { LOG_LEVEL: 'warn', ORCH_ALERTS_CHANNEL: 'orch-alerts' } });
   conn = await mongoose.createConnection(uri).asPromise();
   db = createModels(conn);
+  // Seeded before the start: the app warms its dashboard snapshot at start.
   await seed();
+  app = await startAppProcess({ fakes, mongoUri: uri, env: { LOG_LEVEL: 'warn', ORCH_ALERTS_CHANNEL: 'orch-alerts' } });
 });
 
 afterAll(async () => {
