@@ -58,9 +58,14 @@ async function pass(label: string, fakes: Fakes, mongoBase: string, opts: { unth
     fakes.hubspot.rateLimit({ per10s: 190 });
     fakes.airtable.rateLimit({ perSecond: 5 });
   }
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => void (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
   const t0 = performance.now();
   const out = await runFullReconciliation({ hubspot, airtable, models, logger }, { trigger: 'bench', pageSize: PAGE });
   const ms = performance.now() - t0;
+  clearInterval(sampler);
+  const mb = (b: number) => Math.round(b / 1024 / 1024);
   const report = await models.ReconcileReport.findById(out.reportId).lean();
   const http = { hubspot: fakes.hubspot.calls.length, airtable: fakes.airtable.calls.length };
   const r429 = { hubspot: fakes.hubspot.calls.filter((c) => c.status === 429).length, airtable: fakes.airtable.calls.filter((c) => c.status === 429).length };
@@ -75,7 +80,7 @@ async function pass(label: string, fakes: Fakes, mongoBase: string, opts: { unth
   console.log(`API calls (run)   ${JSON.stringify(report?.apiCalls)}`);
   console.log(`HTTP requests     hubspot ${http.hubspot}, airtable ${http.airtable}; 429 answered: hubspot ${r429.hubspot}, airtable ${r429.airtable} (all retried)`);
   console.log(`vs minimum        ${total} successful requests / ${minimum} minimum = ${((total / minimum - 1) * 100).toFixed(1)}% over`);
-  console.log(`peak RSS          ${Math.round(process.resourceUsage().maxRSS / 1024)} MB (whole process, including the in-memory fakes holding ${2 * N} records)`);
+  console.log(`RSS               ${mb(rssBefore)} MB before the run (fakes with ${2 * N} records included), peak ${mb(rssPeak)} MB during it (+${mb(rssPeak - rssBefore)} MB); process max ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   await mongo.conn.dropDatabase().catch(() => undefined);
   await mongo.close();
   await hubspot.stop();
