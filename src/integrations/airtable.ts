@@ -19,6 +19,8 @@ export interface AirtableAdapter {
   upsertBy(table: string, mergeField: string, fields: AirtableFields): Promise<{ id: string; created: boolean }>;
   update(table: string, id: string, fields: AirtableFields): Promise<AirtableRecord>;
   create(table: string, fields: AirtableFields): Promise<AirtableRecord>;
+  /** Deletes one record; an already deleted one (404) counts as done, so a replay is harmless. */
+  destroy(table: string, id: string): Promise<void>;
   health(): Promise<Health>;
   stop(): Promise<void>;
 }
@@ -120,6 +122,14 @@ export function createAirtable(opts: AirtableOptions): AirtableAdapter | null {
       const rec = body.records[0];
       if (!rec) throw new IntegrationError({ service: 'airtable', kind: 'external', message: 'create answered without a record' });
       return strip(rec);
+    },
+    async destroy(table, id) {
+      try {
+        await request<{ id: string; deleted: boolean }>('destroy', { method: 'DELETE', path: path(table, id) });
+      } catch (err) {
+        if (err instanceof IntegrationError && err.kind === 'not_found') return;
+        throw err;
+      }
     },
     health: async () => r.health(),
     stop: () => r.stop(),

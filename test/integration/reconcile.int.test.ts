@@ -202,6 +202,22 @@ describe('fixing exceptions', () => {
     expect((await exceptions({ _id: e._id }))[0]).toMatchObject({ status: 'ignored', occurrences: 2, resolution: 'Airtable value is curated by hand' });
   });
 
+  it('when an orphan or a duplicate is applied, then exactly the extra rows are deleted and a second delete is harmless', async () => {
+    put('19');
+    row('rec19a', '19');
+    row('rec19b', '19', { Owner: '1' });
+    row('rec29', '29');
+    await run();
+    const [dup] = await exceptions({ type: 'duplicate_mirror', objectId: '19' });
+    const [orphan] = await exceptions({ type: 'orphan_in_mirror', objectId: '29' });
+    expect(await applyFix(ctx, { id: dup!._id, actor: 'UADMIN1' })).toMatchObject({ ok: true, outcome: 'applied' });
+    expect(await applyFix(ctx, { id: orphan!._id, actor: 'UADMIN1' })).toMatchObject({ ok: true, outcome: 'applied' });
+    const ids = [...fakes.airtable.table('Accounts').keys()].sort();
+    expect(ids).toEqual(['rec19a']);
+    expect(airtableWrites().map((c) => `${c.method} ${c.path.split('/').pop()}`).sort()).toEqual(['DELETE rec19b', 'DELETE rec29']);
+    await expect(ctx.integrations.airtable!.destroy('Accounts', 'rec29')).resolves.toBeUndefined();
+  });
+
   it('when Assign to me is clicked, then the exception names the assignee', async () => {
     const e = await driftOn('16');
     const res = await assignException(ctx, { id: e._id, actor: 'UOPS1' });
