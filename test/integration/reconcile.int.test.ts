@@ -102,6 +102,14 @@ describe('reconciliation finds every kind of drift', () => {
     expect(posted.some((m) => m.text?.startsWith('Reconciliation completed: 8 findings'))).toBe(true);
     // Eight new exceptions are more than the per-card limit: one list message.
     expect(posted.some((m) => m.text === '8 new exceptions')).toBe(true);
+    // High severity (the id duplicate, the domain drift) also DMs; no owner email known → the admins.
+    const dms = await until(async () => {
+      const list = fakes.slack.messagesIn('UADMIN1');
+      return list.length >= 2 ? list : undefined;
+    }, 10_000, 'high-severity DMs');
+    const dmText = dms.map((m) => `${m.text} ${JSON.stringify(m.blocks ?? [])}`).join('\n');
+    expect(dmText).toContain('Duplicate mirror rows');
+    expect(dmText).toContain('Field drift');
   });
 
   it('when the reconciliation runs again, then no exception is duplicated and occurrences count up', async () => {
