@@ -6,6 +6,7 @@ import { scanFailedRuns, recordFailedRun } from './dlq.ts';
 import type { ExceptionView } from './exceptions.ts';
 import { applyFix, AUTO_REPAIR_ACTOR } from './fixes.ts';
 import { withLock } from './lock.ts';
+import { reconcileMetrics } from './metrics.ts';
 import { postExceptionCards, postSummary } from './notify.ts';
 import { AUTO_REPAIRABLE } from './proposals.ts';
 import { runFullReconciliation, runScopedReconciliation, type ReconcileDeps, type ReconcileOutcome, type ReconcileTrigger } from './run.ts';
@@ -41,6 +42,7 @@ export async function reconcileNow(ctx: ReconcileCtx, opts: { trigger: Reconcile
     const repaired = outcome.status === 'completed' ? await autoRepair(ctx, outcome.opened) : { applied: [], failed: 0 };
     await ctx.models.ReconcileReport.updateOne({ _id: outcome.reportId }, { $set: { fixes: { applied: repaired.applied.length, failed: repaired.failed } } });
     const report = (await ctx.models.ReconcileReport.findOne({ _id: outcome.reportId }).lean()) as ReconcileSummaryInput | null;
+    observe(ctx, opts.trigger, outcome, report?.durationMs, repaired);
     if (report) await postSummary(ctx, report);
     const fixed = new Set(repaired.applied);
     await postExceptionCards(ctx, [...outcome.opened.filter((e) => !fixed.has(e._id)), ...dlq.opened]);
@@ -58,6 +60,15 @@ export async function reconcileCompany(ctx: ReconcileCtx, opts: { hubspotId: str
   const fixed = new Set(repaired.applied);
   await postExceptionCards(ctx, outcome.opened.filter((e) => !fixed.has(e._id)));
   return { ...outcome, autoRepaired: repaired.applied.length };
+}
+
+function observe(ctx: ReconcileCtx, trigger: string, outcome: ReconcileOutcome, durationMs: number | undefined, repaired: { applied: string[]; failed: number }): void {
+  const m = reconcileMetrics(ctx.metrics.registry);
+  m.runs.inc({ trigger, status: outcome.status });
+  for (const [type, n] of Object.entries(outcome.findingsByType)) if (n) m.findings.inc({ type }, n);
+  if (durationMs !== undefined) m.duration.observe(durationMs / 1000);
+  if (repaired.applied.length) m.autoRepairs.inc({ outcome: 'applied' }, repaired.applied.length);
+  if (repaired.failed) m.autoRepairs.inc({ outcome: 'refused' }, repaired.failed);
 }
 
 /** Exception types the policy in force lets orch fix by itself (none unless a policy says so). */

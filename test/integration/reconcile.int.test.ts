@@ -3,6 +3,7 @@ import type { AppContext } from '../../src/context.ts';
 import { startFakes, type Fakes } from '../fakes/index.ts';
 import { hsCompany, mirrorRow, reconcileContext } from '../helpers/reconcile.ts';
 import { until } from '../helpers/ingest.ts';
+import { counterValue } from '../helpers/integrations.ts';
 import { reconcileNow } from '../../src/reconcile/service.ts';
 import { applyFix, assignException, ignoreException, previewFix } from '../../src/reconcile/fixes.ts';
 import { listenForFailedRuns } from '../../src/reconcile/service.ts';
@@ -98,6 +99,8 @@ describe('reconciliation finds every kind of drift', () => {
       exceptions: { opened: 8, updated: 0, closed: 0 },
       apiCalls: { hubspot: 2, airtable: 1 },
     });
+    expect(await counterValue(ctx.metrics.registry, 'orch_reconcile_findings_total', { type: 'field_drift' })).toBe(2);
+    expect(await counterValue(ctx.metrics.registry, 'orch_reconcile_runs_total', { trigger: 'manual', status: 'completed' })).toBe(1);
     const posted = fakes.slack.messagesIn('orch-alerts');
     expect(posted.some((m) => m.text?.startsWith('Reconciliation completed: 8 findings'))).toBe(true);
     // Eight new exceptions are more than the per-card limit: one list message.
