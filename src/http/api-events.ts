@@ -5,7 +5,7 @@ import { authorize } from '../services/rbac.ts';
 import { HttpError } from './errors.ts';
 import { replayEvents, type ReplayDeps } from '../ingest/replay.ts';
 
-/** `?limit=` (1..200, default 50) and `?next=` (the last id of the previous page; ids sort by time). */
+/** `?limit=` (1..200, default 50) and `?next=` (the cursor from the previous page). */
 function page(req: Request): { limit: number; next?: string } {
   const limit = Math.min(200, Math.max(1, Number(req.query.limit ?? 50) || 50));
   const next = typeof req.query.next === 'string' && req.query.next ? req.query.next : undefined;
@@ -55,10 +55,16 @@ export function eventsApi(deps: ReplayDeps & { models: ReplayDeps['models'] & { 
     const q: Record<string, unknown> = {};
     if (status) q.status = status;
     for (const k of ['objectType', 'objectId', 'batchId', 'unitId'] as const) if (typeof req.query[k] === 'string') q[k] = req.query[k];
-    if (next) q._id = { $lt: next };
-    const docs = await WebhookEvent.collection.find(q).sort({ _id: -1 }).limit(limit + 1).toArray();
+    if (next) {
+      // Cursor = `<receivedAt ms>.<id>` of the last item: newest first, ties broken by id.
+      const dot = next.indexOf('.');
+      const at = new Date(Number(next.slice(0, dot)));
+      q.$or = [{ receivedAt: { $lt: at } }, { receivedAt: at, _id: { $lt: next.slice(dot + 1) } }];
+    }
+    const docs = await WebhookEvent.collection.find(q).sort({ receivedAt: -1, _id: -1 }).limit(limit + 1).toArray();
     const items = docs.slice(0, limit).map((d) => eventView(d as never));
-    res.json({ items, next: docs.length > limit ? String(items.at(-1)?.id) : null });
+    const last = docs[limit - 1];
+    res.json({ items, next: docs.length > limit && last ? `${new Date(last.receivedAt as Date).getTime()}.${String(last._id)}` : null });
   });
 
   r.get('/events/:id', async (req, res) => {

@@ -1,39 +1,87 @@
+import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Models } from '../db/models/index.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { ClaimedUnit } from './process.ts';
-import { objectKeyOf, unitUpsert, upsertUnits } from './store.ts';
+import { pendingUpsert, type EventSummary, type InboxObject } from './store.ts';
+
+type DebounceModels = Pick<Models, 'IngestInbox' | 'PendingUnit'>;
+
+/**
+ * Folds acknowledged batches' objects into their per-object debounce windows, then deletes the
+ * inbox documents. Idempotent ($max), so two workers folding the same documents do no harm.
+ */
+export async function pumpInbox(models: DebounceModels, debounceMs: number, limit = 200): Promise<number> {
+  const docs = await models.IngestInbox.collection.find({}).sort({ _id: 1 }).limit(limit).toArray();
+  if (docs.length === 0) return 0;
+  // One write per object per fold: several updates of one document in one unordered bulk are not
+  // applied atomically by FerretDB (events were lost that way).
+  const merged = new Map<string, { o: InboxObject; at: number }>();
+  for (const d of docs) {
+    const at = new Date(d.receivedAt as Date).getTime();
+    for (const o of (d.objects as InboxObject[]) ?? []) {
+      const key = `${o.t}:${o.i}`;
+      const m = merged.get(key);
+      if (m) {
+        m.o.e.push(...o.e);
+        m.at = Math.max(m.at, at);
+      } else merged.set(key, { o: { ...o, e: [...o.e] }, at });
+    }
+  }
+  const ops: AnyBulkWriteOperation[] = [...merged.values()].map(({ o, at }) => pendingUpsert(o, at, debounceMs));
+  if (ops.length) await models.PendingUnit.collection.bulkWrite(ops as never, { ordered: false });
+  await models.IngestInbox.collection.deleteMany({ _id: { $in: docs.map((d) => d._id) } });
+  return docs.length;
+}
 
 export interface ClaimOptions {
   leaseMs: number;
-  /** A unit whose events keep coming is still processed this long after its first event. */
+  /** A window that keeps being extended is still processed this long after its first event. */
   maxWaitMs: number;
   now?: number;
 }
 
 /**
- * Claims one due unit atomically: pending and past its window, or processing with an expired lease
- * (its claimer crashed). The slot moves to the claim token so the object can open a new pending unit.
+ * Claims one due window atomically: unclaimed and past its window, or claimed with an expired lease
+ * (its worker crashed). The claim names the unit id that the window's events are attached to; a
+ * retaken claim keeps it, so the events already attached are found again.
  */
-export async function claimOne(models: Pick<Models, 'WorkUnit'>, opts: ClaimOptions): Promise<ClaimedUnit | null> {
+export async function claimOne(models: DebounceModels, opts: ClaimOptions): Promise<ClaimedUnit | null> {
   const now = opts.now ?? Date.now();
   const token = newId('claim');
-  const doc = await models.WorkUnit.collection.findOneAndUpdate(
+  const unclaimed = { claimedBy: { $exists: false } };
+  const doc = await models.PendingUnit.collection.findOneAndUpdate(
     {
       $or: [
-        { status: 'pending', dueAt: { $lte: new Date(now) } },
-        { status: 'pending', firstEventAt: { $lte: new Date(now - opts.maxWaitMs) } },
-        { status: 'processing', leaseUntil: { $lte: new Date(now) } },
+        { ...unclaimed, dueAt: { $lte: new Date(now) } },
+        { ...unclaimed, firstEventAt: { $lte: new Date(now - opts.maxWaitMs) } },
+        { leaseUntil: { $lte: new Date(now) } },
       ],
     },
-    { $set: { status: 'processing', slot: token, claimedBy: token, leaseUntil: new Date(now + opts.leaseMs), updatedAt: new Date(now) }, $inc: { attempts: 1 } },
+    { $set: { claimedBy: token, claimedAt: new Date(now), leaseUntil: new Date(now + opts.leaseMs) }, $inc: { attempts: 1 } },
     { sort: { dueAt: 1 }, returnDocument: 'after' },
   );
-  return (doc as unknown as ClaimedUnit | null) ?? null;
+  if (!doc) return null;
+  let unitId = doc.unitId as string | undefined;
+  if (!unitId) {
+    unitId = newId('unit');
+    await models.PendingUnit.collection.updateOne({ _id: doc._id, claimedBy: token }, { $set: { unitId } });
+  }
+  return {
+    _id: unitId,
+    slot: String(doc._id),
+    objectType: String(doc.objectType),
+    objectId: String(doc.objectId),
+    portalId: (doc.portalId as number | undefined) ?? null,
+    claimedBy: token,
+    claimedAt: new Date(now),
+    attempts: Number(doc.attempts ?? 1),
+    events: (doc.events as EventSummary[] | undefined) ?? [],
+  };
 }
 
-export async function claimDue(models: Pick<Models, 'WorkUnit'>, opts: ClaimOptions & { limit: number }): Promise<ClaimedUnit[]> {
+export async function claimDue(models: DebounceModels, opts: ClaimOptions & { limit: number }): Promise<ClaimedUnit[]> {
   const out: ClaimedUnit[] = [];
   while (out.length < opts.limit) {
     const u = await claimOne(models, opts);
@@ -44,25 +92,40 @@ export async function claimDue(models: Pick<Models, 'WorkUnit'>, opts: ClaimOpti
 }
 
 /**
- * Safety net for invariant 1: events stored but never given a unit (the process died between the
- * two writes, before the 200; HubSpot's re-delivery is then a duplicate) get one now.
+ * Unit finished: the window goes away, unless events were folded in meanwhile; those stay, as a
+ * new window. `seq` guards against a fold landing between the read and the write.
  */
-export async function sweepOrphans(models: Pick<Models, 'WebhookEvent' | 'WorkUnit'>, olderThanMs: number, debounceMs: number): Promise<number> {
-  const cutoff = new Date(Date.now() - olderThanMs);
-  const stale = await models.WebhookEvent.collection
-    .find({ status: 'received', receivedAt: { $lt: cutoff } }, { projection: { objectType: 1, objectId: 1, portalId: 1 } })
-    .limit(1000)
-    .toArray();
-  const byKey = new Map<string, { objectType: string; objectId: string; portalId?: number }>();
-  for (const e of stale) byKey.set(objectKeyOf(String(e.objectType), String(e.objectId)), e as never);
-  if (byKey.size === 0) return 0;
-  const now = Date.now();
-  await upsertUnits(models, [...byKey.values()].map((e) => unitUpsert(e.objectType, e.objectId, e.portalId, now, debounceMs)));
-  return byKey.size;
+export async function releaseSlot(models: DebounceModels, u: ClaimedUnit): Promise<void> {
+  if (!u.slot) return;
+  const done = new Set(u.events.map((e) => e.id));
+  for (let tries = 0; tries < 5; tries++) {
+    const doc = await models.PendingUnit.collection.findOne({ _id: u.slot as never });
+    if (!doc || doc.claimedBy !== u.claimedBy) return;
+    const left = ((doc.events as EventSummary[] | undefined) ?? []).filter((e) => !done.has(e.id));
+    const guard = { _id: u.slot as never, claimedBy: u.claimedBy, seq: doc.seq };
+    if (left.length === 0) {
+      if ((await models.PendingUnit.collection.deleteOne(guard)).deletedCount === 1) return;
+      continue;
+    }
+    const kept = await models.PendingUnit.collection.updateOne(guard, {
+      $unset: { claimedBy: '', claimedAt: '', leaseUntil: '', unitId: '' },
+      $set: { events: left, attempts: 0, firstEventAt: u.claimedAt },
+    });
+    if (kept.matchedCount === 1) return;
+  }
+}
+
+/** Enrichment failed, another attempt later: same unit, same events, due again after the backoff. */
+export async function deferSlot(models: DebounceModels, u: ClaimedUnit, delayMs: number): Promise<void> {
+  if (!u.slot) return;
+  await models.PendingUnit.collection.updateOne(
+    { _id: u.slot as never, claimedBy: u.claimedBy },
+    { $unset: { claimedBy: '', claimedAt: '', leaseUntil: '' }, $set: { dueAt: new Date(Date.now() + delayMs) } },
+  );
 }
 
 export interface PollerDeps {
-  models: Pick<Models, 'WebhookEvent' | 'WorkUnit'>;
+  models: DebounceModels;
   logger: Logger;
   metrics: IngestMetrics;
   process: (units: ClaimedUnit[]) => Promise<unknown>;
@@ -73,41 +136,38 @@ export interface PollerDeps {
   batchSize?: number;
 }
 
-/** Polls MongoDB for due units (works across instances and restarts); never overlaps itself. */
+/** Polls MongoDB for inbox documents and due windows (works across instances and restarts); never overlaps itself. */
 export function createUnitPoller(deps: PollerDeps) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | null = null;
   let stopped = true;
   let lastGauge = 0;
-  let lastSweep = Date.now();
   const limit = deps.batchSize ?? 50;
 
-  async function tick(): Promise<void> {
-    let claimed = 0;
+  async function tick(): Promise<boolean> {
+    let more = false;
     try {
+      const pumped = await pumpInbox(deps.models, deps.debounceMs);
       const units = await claimDue(deps.models, { leaseMs: deps.leaseMs, maxWaitMs: deps.maxWaitMs, limit });
-      claimed = units.length;
       if (units.length) await deps.process(units);
+      more = pumped === 200 || units.length === limit;
       if (Date.now() - lastGauge > 2000) {
         lastGauge = Date.now();
-        deps.metrics.pendingUnits.set(await deps.models.WorkUnit.collection.countDocuments({ status: 'pending' }));
-      }
-      if (Date.now() - lastSweep > 30_000) {
-        lastSweep = Date.now();
-        const n = await sweepOrphans(deps.models, deps.debounceMs + deps.leaseMs, deps.debounceMs);
-        if (n) deps.logger.warn('events without a unit found and queued', { objects: n });
+        deps.metrics.pendingUnits.set(await deps.models.PendingUnit.collection.countDocuments({}));
       }
     } catch (err) {
       deps.logger.error('ingest poll failed', { error: (err as Error).message });
     }
-    // A full batch means more may be due: go again at once.
-    schedule(claimed === limit ? 0 : deps.pollMs);
+    return more;
   }
 
   function schedule(ms: number): void {
     if (stopped) return;
     timer = setTimeout(() => {
-      running = tick().finally(() => (running = null));
+      running = tick()
+        // A full batch means more may be due: go again at once.
+        .then((more) => schedule(more ? 0 : deps.pollMs))
+        .finally(() => (running = null));
     }, ms);
     timer.unref();
   }

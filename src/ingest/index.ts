@@ -36,7 +36,6 @@ export function createIngest(ctx: AppContext): Ingest {
     events: ctx.events,
     mode: config.ORCH_MODE,
     maxAttempts: config.ORCH_INGEST_MAX_ATTEMPTS,
-    leaseMs: config.ORCH_INGEST_LEASE_MS,
   };
   const poller = createUnitPoller({
     models,
@@ -54,7 +53,6 @@ export function createIngest(ctx: AppContext): Ingest {
     metrics,
     clientSecret: config.HUBSPOT_CLIENT_SECRET,
     publicUrl: config.PUBLIC_URL,
-    debounceMs: config.ORCH_DEBOUNCE_MS,
   });
   return { webhookHandlers, api: eventsApi(deps as never), poller, replay: (eventIds, opts) => replayEvents(deps, eventIds, opts) };
 }

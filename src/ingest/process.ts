@@ -7,12 +7,14 @@ import { matchTriggers } from '../../workflows/triggers.ts';
 import { buildEnvelope, fetchObjects, type UnitEvent } from './enrich.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { createRuns, type RunOutcome } from './router.ts';
+import { deferSlot, releaseSlot } from './debounce.ts';
+import { objectKeyOf, type EventSummary } from './store.ts';
 
 /** The HubSpot adapter's breaker cooldown (resilience.ts default). */
 const BREAKER_WAIT_MS = 30_000;
 
 export interface ProcessDeps {
-  models: Pick<Models, 'WebhookEvent' | 'WorkUnit' | 'Run'>;
+  models: Pick<Models, 'WebhookEvent' | 'WorkUnit' | 'Run' | 'PendingUnit' | 'IngestInbox'>;
   hubspot: Pick<HubSpotAdapter, 'batchRead' | 'getAssociations'> | null;
   table: TriggerTable;
   metrics: IngestMetrics;
@@ -22,15 +24,21 @@ export interface ProcessDeps {
   maxAttempts: number;
 }
 
-/** A unit this process holds the claim on (`claimedBy` is the claim token). */
+/** A unit this process holds the claim on (`claimedBy` is the claim token on its pending window `slot`). */
 export interface ClaimedUnit {
   _id: string;
+  /** The pending window's id (object key); absent for replays, which have no window. */
+  slot?: string;
   objectType: string;
   objectId: string;
+  portalId?: number | null;
   claimedBy: string;
+  claimedAt: Date;
   attempts: number;
   replayOf?: string | null;
   forcedBy?: string | null;
+  /** The window's events (possibly with re-deliveries and repeats), as folded from the inbox. */
+  events: EventSummary[];
 }
 
 export interface UnitResult {
@@ -41,27 +49,52 @@ export interface UnitResult {
   eventIds: string[];
 }
 
-/** Takes the object's new events into the unit (a replay unit already has its own) and reads them in occurredAt order. */
-async function attachEvents(models: ProcessDeps['models'], u: ClaimedUnit): Promise<UnitEvent[]> {
-  if (!u.replayOf) {
-    await models.WebhookEvent.collection.updateMany({ objectType: u.objectType, objectId: u.objectId, status: 'received' }, { $set: { status: 'queued', unitId: u._id } });
+/**
+ * The unit's events in occurredAt order: repeats removed, and re-deliveries kept only while their
+ * stored event is still unprocessed (one lookup by id each; re-deliveries are rare).
+ */
+async function unitEvents(models: ProcessDeps['models'], u: ClaimedUnit): Promise<UnitEvent[]> {
+  const byId = new Map<string, EventSummary>();
+  for (const e of u.events) if (!byId.has(e.id) || !e.d) byId.set(e.id, e);
+  const out: UnitEvent[] = [];
+  for (const e of byId.values()) {
+    if (e.d && !u.replayOf) {
+      const stored = await models.WebhookEvent.collection.findOne({ _id: e.id as never }, { projection: { status: 1, unitId: 1 } });
+      if (!stored || (stored.status !== 'received' && stored.unitId !== u._id)) continue;
+    }
+    out.push({ _id: e.id, subscriptionType: e.st, occurredAt: new Date(e.at), receivedAt: u.claimedAt, portalId: u.portalId ?? undefined, propertyName: e.pn ?? null, propertyValue: e.pv ?? null });
   }
-  const docs = await models.WebhookEvent.collection
-    .find({ unitId: u._id }, { projection: { subscriptionType: 1, occurredAt: 1, receivedAt: 1, portalId: 1, propertyName: 1, propertyValue: 1 } })
-    .sort({ occurredAt: 1, _id: 1 })
-    .toArray();
-  return docs as unknown as UnitEvent[];
+  return out.sort((a, b) => +a.occurredAt - +b.occurredAt || a._id.localeCompare(b._id));
+}
+
+/** Event statuses, one update by id each (FerretDB only uses the _id index). */
+async function markEvents(models: ProcessDeps['models'], unitId: string, ids: string[], status: string, reason?: string): Promise<void> {
+  if (ids.length === 0) return;
+  const $set = { status, unitId, ...(reason ? { reason } : {}) };
+  await models.WebhookEvent.collection.bulkWrite(ids.map((id) => ({ updateOne: { filter: { _id: id as never }, update: { $set } } })), { ordered: false });
+}
+
+/** Records the unit (created on first sight, so windows that find no new events leave no trace). */
+async function recordUnit(deps: ProcessDeps, u: ClaimedUnit, events: UnitEvent[]): Promise<void> {
+  const now = new Date();
+  await deps.models.WorkUnit.collection.updateOne(
+    { _id: u._id as never },
+    {
+      $setOnInsert: { objectKey: objectKeyOf(u.objectType, u.objectId), objectType: u.objectType, objectId: u.objectId, portalId: u.portalId ?? undefined, createdAt: now },
+      $set: { status: 'processing', attempts: u.attempts, eventIds: events.map((e) => e._id), updatedAt: now },
+    },
+    { upsert: true },
+  );
 }
 
 async function finish(deps: ProcessDeps, u: ClaimedUnit, r: UnitResult): Promise<UnitResult> {
   const now = new Date();
-  const done = await deps.models.WorkUnit.collection.updateOne(
-    { _id: u._id as never, claimedBy: u.claimedBy },
-    { $set: { status: r.status, reason: r.reason, runs: r.runs, eventIds: r.eventIds, finishedAt: now, updatedAt: now }, $unset: { leaseUntil: '' } },
+  await deps.models.WorkUnit.collection.updateOne(
+    { _id: u._id as never },
+    { $set: { status: r.status, reason: r.reason, runs: r.runs, eventIds: r.eventIds, finishedAt: now, updatedAt: now } },
   );
-  if (done.matchedCount === 0) deps.logger.warn('unit claim lost before finishing (lease expired?)', { unitId: u._id });
-  const eventStatus = r.status === 'done' ? 'processed' : r.status;
-  if (r.status !== 'pending') await deps.models.WebhookEvent.collection.updateMany({ unitId: u._id }, { $set: { status: eventStatus, ...(r.reason ? { reason: r.reason } : {}) } });
+  await markEvents(deps.models, u._id, r.eventIds, r.status === 'done' ? 'processed' : r.status, r.reason);
+  await releaseSlot(deps.models, u);
   deps.metrics.units.inc({ outcome: r.status });
   return r;
 }
@@ -71,19 +104,13 @@ async function retryOrFail(deps: ProcessDeps, u: ClaimedUnit, events: UnitEvent[
   const e = err as { message?: string; retryable?: boolean; retryAfterMs?: number };
   const message = e.message ?? String(err);
   const eventIds = events.map((x) => x._id);
-  // An open breaker means HubSpot was not even called: wait out its cooldown without spending an attempt.
+  // An open breaker means HubSpot is down for a while: the next attempt waits out its cooldown.
   const breakerOpen = message.includes('circuit open');
-  if (e.retryable !== false && (breakerOpen || u.attempts < deps.maxAttempts)) {
+  if (u.slot && e.retryable !== false && u.attempts < deps.maxAttempts) {
     const backoff = breakerOpen ? BREAKER_WAIT_MS : Math.min(60_000, 1000 * 2 ** (u.attempts - 1));
     const delay = Math.max(e.retryAfterMs ?? 0, backoff) + Math.floor(Math.random() * 250);
-    await deps.models.WorkUnit.collection.updateOne(
-      { _id: u._id as never, claimedBy: u.claimedBy },
-      {
-        $set: { status: 'pending', dueAt: new Date(Date.now() + delay), error: message, updatedAt: new Date() },
-        $unset: { leaseUntil: '' },
-        ...(breakerOpen ? { $inc: { attempts: -1 } } : {}),
-      },
-    );
+    await deps.models.WorkUnit.collection.updateOne({ _id: u._id as never }, { $set: { status: 'pending', error: message, updatedAt: new Date() } });
+    await deferSlot(deps.models, u, delay);
     deps.metrics.enrichRetries.inc();
     deps.logger.warn('unit enrichment failed, will retry', { unitId: u._id, attempt: u.attempts, delayMs: delay, error: message });
     return { unitId: u._id, status: 'pending', reason: message, runs: [], eventIds };
@@ -106,14 +133,17 @@ async function route(deps: ProcessDeps, u: ClaimedUnit, events: UnitEvent[], obj
 
 /** Processes claimed units: events attached, one batch read per object type, routed, runs created. */
 export async function processUnits(deps: ProcessDeps, units: ClaimedUnit[]): Promise<UnitResult[]> {
-  const withEvents = await Promise.all(units.map(async (u) => ({ u, events: await attachEvents(deps.models, u) })));
+  const withEvents = await Promise.all(units.map(async (u) => ({ u, events: await unitEvents(deps.models, u) })));
   const results: UnitResult[] = [];
   const byType = new Map<string, typeof withEvents>();
   for (const w of withEvents) {
     if (w.events.length === 0) {
-      results.push(await finish(deps, w.u, { unitId: w.u._id, status: 'ignored', reason: 'no new events (already processed)', runs: [], eventIds: [] }));
+      // Re-deliveries only, or events another unit already took: nothing to do, nothing to record.
+      await releaseSlot(deps.models, w.u);
+      results.push({ unitId: w.u._id, status: 'ignored', reason: 'no new events', runs: [], eventIds: [] });
       continue;
     }
+    await recordUnit(deps, w.u, w.events);
     byType.set(w.u.objectType, [...(byType.get(w.u.objectType) ?? []), w]);
   }
   for (const [type, group] of byType) {

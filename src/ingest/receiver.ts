@@ -8,13 +8,12 @@ import { storeBatch } from './store.ts';
 export const WEBHOOK_PATH = '/webhooks/hubspot';
 
 export interface ReceiverDeps {
-  models: Pick<Models, 'WebhookEvent' | 'WebhookBatch' | 'WorkUnit'>;
+  models: Pick<Models, 'WebhookEvent' | 'WebhookBatch' | 'IngestInbox'>;
   logger: Logger;
   metrics: IngestMetrics;
   clientSecret: string;
   /** PUBLIC_URL: HubSpot signs the URL it called, not the one we see behind a proxy. */
   publicUrl: string;
-  debounceMs: number;
   /** Wakes the local poller when this instance also processes units. */
   onStored?: () => void;
 }
@@ -54,7 +53,7 @@ export function hubspotWebhookHandlers(deps: ReceiverDeps): RequestHandler[] {
     }
     if (!Array.isArray(items)) return reject(res, deps, req, 400, 'not_an_array', 'Body must be a JSON array of events');
     try {
-      const r = await storeBatch(deps.models, { body, items, signatureVersion: sig.version, receivedAt: Date.now() }, deps.debounceMs);
+      const r = await storeBatch(deps.models, { body, items, signatureVersion: sig.version, receivedAt: Date.now() });
       const m = deps.metrics;
       m.received.inc(r.received);
       m.accepted.inc(r.accepted);

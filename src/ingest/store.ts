@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Models } from '../db/models/index.ts';
-import { newId } from '../ids.ts';
 import { classifyEvent, dedupeKey, quarantineKey } from './schema.ts';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
@@ -29,7 +28,7 @@ export interface StoreResult {
   duplicates: number;
   quarantined: number;
   ignored: number;
-  /** Objects that got at least one new event: each now has a pending unit. */
+  /** Objects named in the inbox for processing. */
   objects: number;
 }
 
@@ -41,10 +40,11 @@ export function buildEventDocs(items: unknown[], batchId: string, receivedAt: nu
   return items.map((item) => {
     const c = classifyEvent(item);
     // raw is kept as JSON text: arbitrary keys ('$x', 'a.b') would otherwise be refused by the database.
-    const common = { _id: sortableId('evt', receivedAt), batchId, receivedAt: at, raw: JSON.stringify(item) ?? 'null', duplicates: 0 };
+    const common = { batchId, receivedAt: at, raw: JSON.stringify(item) ?? 'null', duplicates: 0 };
     if (c.kind === 'malformed') {
       const sub = (item as { subscriptionType?: unknown } | null)?.subscriptionType;
-      return { ...common, dedupeKey: quarantineKey(item), status: 'quarantined', reason: c.reason, subscriptionType: typeof sub === 'string' ? sub.slice(0, 100) : 'invalid' };
+      const key = quarantineKey(item);
+      return { _id: `evq_${key.slice(2)}`, ...common, dedupeKey: key, status: 'quarantined', reason: c.reason, subscriptionType: typeof sub === 'string' ? sub.slice(0, 100) : 'invalid' };
     }
     const e = c.event as Record<string, unknown> & typeof c.event;
     const fields = {
@@ -59,11 +59,14 @@ export function buildEventDocs(items: unknown[], batchId: string, receivedAt: nu
       propertyName: e.propertyName as string | undefined,
       propertyValue: e.propertyValue as string | undefined,
     };
+    // The id is the dedupe key: a re-delivered event has the id of the stored one.
     if (c.kind === 'unknown') {
       const [objectType] = e.subscriptionType.split('.');
-      return { ...common, ...fields, objectType, objectId: e.objectId, dedupeKey: dedupeKey(e), status: 'ignored', reason: c.reason };
+      const key = dedupeKey(e);
+      return { _id: `evt_${key}`, ...common, ...fields, objectType, objectId: e.objectId, dedupeKey: key, status: 'ignored', reason: c.reason };
     }
-    return { ...common, ...fields, objectType: c.objectType, objectId: c.objectId, dedupeKey: dedupeKey(c.event), status: 'received' };
+    const key = dedupeKey(c.event);
+    return { _id: `evt_${key}`, ...common, ...fields, objectType: c.objectType, objectId: c.objectId, dedupeKey: key, status: 'received' };
   });
 }
 
@@ -89,41 +92,47 @@ async function insertEvents(models: Pick<Models, 'WebhookEvent'>, docs: EventDoc
   return dupes;
 }
 
-/** One pending unit per object: extend its window, or open one. */
-export function unitUpsert(objectType: string, objectId: string, portalId: number | undefined, now: number, debounceMs: number): AnyBulkWriteOperation {
-  const key = objectKeyOf(objectType, objectId);
-  const at = new Date(now);
+/** What processing needs of an event, carried with its object's window (no events-collection reads later). */
+export interface EventSummary {
+  id: string;
+  st: string;
+  at: Date;
+  pn?: string;
+  pv?: string | null;
+  /** A re-delivery: processing first checks the stored event is still unprocessed. */
+  d?: true;
+}
+
+export interface InboxObject {
+  t: string;
+  i: string;
+  p?: number | null;
+  e: EventSummary[];
+}
+
+/** One pending window per object (`_id` = object key): open or extend it and add the new events. */
+export function pendingUpsert(o: InboxObject, receivedAt: number, debounceMs: number): AnyBulkWriteOperation {
   return {
     updateOne: {
-      filter: { slot: key },
+      filter: { _id: objectKeyOf(o.t, o.i) as never },
       update: {
-        $setOnInsert: { _id: newId('unit'), objectKey: key, objectType, objectId, portalId, status: 'pending', attempts: 0, createdAt: at, firstEventAt: at },
-        $max: { dueAt: new Date(now + debounceMs), lastEventAt: at },
-        $set: { updatedAt: at },
+        $setOnInsert: { objectType: o.t, objectId: o.i, portalId: o.p ?? undefined, firstEventAt: new Date(receivedAt), attempts: 0 },
+        $max: { dueAt: new Date(receivedAt + debounceMs), lastEventAt: new Date(receivedAt) },
+        // seq changes on every fold, so a release can tell whether events arrived while it worked.
+        $inc: { seq: 1 },
+        $push: { events: { $each: o.e } } as never,
       },
       upsert: true,
     },
   };
 }
 
-/** Upserts pending units in one round trip; a concurrent upsert of the same object loses with E11000 and is retried as an update. */
-export async function upsertUnits(models: Pick<Models, 'WorkUnit'>, ops: AnyBulkWriteOperation[]): Promise<void> {
-  if (ops.length === 0) return;
-  try {
-    await models.WorkUnit.collection.bulkWrite(ops as never, { ordered: false });
-  } catch (err) {
-    const e = err as BulkError;
-    const list = e.writeErrors === undefined ? [] : Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
-    if (list.length === 0 || list.some((w) => w.code !== 11000)) throw err;
-    await models.WorkUnit.collection.bulkWrite(list.map((w) => ops[w.index ?? 0]) as never, { ordered: false });
-  }
-}
-
 /**
- * Durable before the 200 (invariant 1): the raw batch and every event are written, then each object
- * with a new event gets its pending unit. Re-deliveries hit the unique dedupeKey and are counted.
+ * Durable before the 200 (invariant 1): the raw batch and every event are written, then one inbox
+ * document naming the batch's objects (all of them, new or re-delivered, so a crash between the two
+ * writes is healed by HubSpot's re-delivery). Re-deliveries hit the unique dedupeKey and are counted.
  */
-export async function storeBatch(models: Pick<Models, 'WebhookEvent' | 'WebhookBatch' | 'WorkUnit'>, input: StoreInput, debounceMs: number): Promise<StoreResult> {
+export async function storeBatch(models: Pick<Models, 'WebhookEvent' | 'WebhookBatch' | 'IngestInbox'>, input: StoreInput): Promise<StoreResult> {
   const batchId = sortableId('whb', input.receivedAt);
   const docs = buildEventDocs(input.items, batchId, input.receivedAt);
   const batchDoc = {
@@ -136,21 +145,23 @@ export async function storeBatch(models: Pick<Models, 'WebhookEvent' | 'WebhookB
   };
   const [, dupes] = await Promise.all([models.WebhookBatch.collection.insertOne(batchDoc as never), insertEvents(models, docs)]);
   const counts = { accepted: 0, quarantined: 0, ignored: 0 };
-  const units = new Map<string, AnyBulkWriteOperation>();
-  const dupKeys: string[] = [];
+  const objects = new Map<string, InboxObject>();
   docs.forEach((d, i) => {
-    if (dupes.has(i)) return void dupKeys.push(d.dedupeKey);
+    if (d.status === 'received') {
+      const key = objectKeyOf(d.objectType as string, d.objectId as string);
+      const o = objects.get(key) ?? { t: d.objectType as string, i: d.objectId as string, p: d.portalId as number, e: [] };
+      objects.set(key, o);
+      // Re-deliveries are listed too: if the first delivery's inbox write was lost (crash before
+      // the 200), this is what gets its events processed.
+      o.e.push({ id: d._id, st: d.subscriptionType as string, at: d.occurredAt as Date, pn: d.propertyName as string | undefined, pv: d.propertyValue as string | null | undefined, ...(dupes.has(i) ? { d: true as const } : {}) });
+    }
+    if (dupes.has(i)) return;
     if (d.status === 'quarantined') counts.quarantined++;
     else if (d.status === 'ignored') counts.ignored++;
-    else {
-      counts.accepted++;
-      const key = objectKeyOf(d.objectType as string, d.objectId as string);
-      if (!units.has(key)) units.set(key, unitUpsert(d.objectType as string, d.objectId as string, d.portalId as number, input.receivedAt, debounceMs));
-    }
+    else counts.accepted++;
   });
-  await Promise.all([
-    upsertUnits(models, [...units.values()]),
-    dupKeys.length ? models.WebhookEvent.collection.updateMany({ dedupeKey: { $in: dupKeys } }, { $inc: { duplicates: 1 } }) : null,
-  ]);
-  return { batchId, received: docs.length, duplicates: dupKeys.length, objects: units.size, ...counts };
+  // Re-deliveries are counted in metrics, not on each event: an update by dedupeKey would cost a
+  // collection scan on FerretDB inside the ack path.
+  if (objects.size) await models.IngestInbox.collection.insertOne({ _id: batchId, receivedAt: new Date(input.receivedAt), objects: [...objects.values()] } as never);
+  return { batchId, received: docs.length, duplicates: dupes.size, objects: objects.size, ...counts };
 }

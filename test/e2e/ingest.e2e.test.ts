@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import mongoose from 'mongoose';
 import { createModels, type Models } from '../../src/db/models/index.ts';
-import { spawnApp, type SpawnedApp } from '../helpers/spawn-app.ts';
+import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
 import { startFakes, type Fakes } from '../fakes/index.ts';
 import { uniqueMongoUri } from '../helpers/db.ts';
 import { creation, hubspotPoster, propertyChange, until } from '../helpers/ingest.ts';
 
-const SECRET = 'hubspot-client-secret-for-tests';
-const TOKEN = 'orch-api-token-for-tests-0123456789';
-const PUBLIC_URL = 'https://orch.example.test';
 
 let fakes: Fakes;
-let app: SpawnedApp;
+let app: AppProcess;
 let conn: mongoose.Connection;
 let db: Models;
 let base: string;
@@ -20,38 +17,26 @@ let nextId = 1000;
 const oid = () => ++nextId;
 
 async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  const r = await app.api<Record<string, any>>(method, `/api${path}`, body);
+  return { status: r.status, body: r.body };
 }
 
 beforeAll(async () => {
   fakes = await startFakes();
   const { uri } = uniqueMongoUri('ingestint');
-  app = await spawnApp({
-    ...fakes.env(),
-    PUBLIC_URL,
-    MONGODB_URI: uri,
-    SLACK_SIGNING_SECRET: 'slack-signing-secret',
-    HUBSPOT_CLIENT_SECRET: SECRET,
-    ORCH_API_TOKEN: TOKEN,
-    ORCH_ADMINS: 'UADMIN1',
-    ORCH_DEBOUNCE_MS: '300',
-    ORCH_INGEST_POLL_MS: '50',
-    ORCH_INGEST_MAX_ATTEMPTS: '2',
-    LOG_LEVEL: 'warn',
+  app = await startAppProcess({
+    fakes,
+    mongoUri: uri,
+    env: { ORCH_DEBOUNCE_MS: '300', ORCH_INGEST_POLL_MS: '50', ORCH_INGEST_MAX_ATTEMPTS: '2', LOG_LEVEL: 'warn' },
   });
   base = app.url;
+  post = hubspotPoster(app.url, app.url, app.env.HUBSPOT_CLIENT_SECRET as string);
   conn = await mongoose.createConnection(uri).asPromise();
   db = createModels(conn);
-  post = hubspotPoster(base, PUBLIC_URL, SECRET);
 });
 
 afterAll(async () => {
-  if (process.env.INGEST_E2E_LOGS) (await import('node:fs')).writeFileSync(process.env.INGEST_E2E_LOGS, app?.logs() ?? '');
+  if (process.env.INGEST_E2E_LOGS) (await import('node:fs')).writeFileSync(process.env.INGEST_E2E_LOGS, `${app?.env.MONGODB_URI}\n${app?.logs() ?? ''}`);
   await app?.stop();
   await conn?.close();
   await fakes?.stop();
@@ -93,7 +78,7 @@ describe('POST /webhooks/hubspot', () => {
     const r = await post([creation('company', id), propertyChange('company', id, 'domain', 'acme.test')]);
     expect(r).toMatchObject({ status: 200, body: { accepted: 2 } });
     const [run] = await until(async () => ((await runsFor(id)).length ? runsFor(id) : null));
-    expect(run).toMatchObject({ workflowId: 'company-intake', status: 'PENDING', objectType: 'company' });
+    expect(run).toMatchObject({ workflowId: 'company-intake', objectType: 'company' });
     expect(run?.correlationKey).toMatch(new RegExp(`^company:${id}:\\d+:company-intake$`));
     expect((run?.envelope as any).meta.eventIds).toHaveLength(2);
     expect((run?.envelope as any).payload.properties.name).toBe('Acme');
@@ -128,9 +113,7 @@ describe('validation, dedupe and debounce', () => {
     await until(async () => ((await runsFor(id)).length ? true : null));
     // Later re-deliveries (after the run exists) are duplicates too.
     expect((await post(batch)).body).toMatchObject({ accepted: 0, duplicates: 2 });
-    const events = await models().WebhookEvent.find({ objectId: String(id) }).lean();
-    expect(events).toHaveLength(2);
-    expect(events.map((e) => e.duplicates)).toEqual([5, 5]);
+    expect(await models().WebhookEvent.countDocuments({ objectId: String(id) })).toBe(2);
     expect(await models().WorkUnit.countDocuments({ objectId: String(id) })).toBe(1);
     expect(await runsFor(id)).toHaveLength(1);
   });
@@ -145,7 +128,8 @@ describe('validation, dedupe and debounce', () => {
     expect(Math.max(...times) - Math.min(...times)).toBeLessThan(1000);
     expect(results.every((r) => r.status === 200 && r.body.accepted === 20)).toBe(true);
     const query = { objectId: { $in: ids.map(String) } };
-    await until(async () => ((await models().Run.countDocuments(query)) >= 10 && (await models().WorkUnit.countDocuments({ ...query, status: { $ne: 'done' } })) === 0 ? true : null), 15_000, '10 runs');
+    const windows = { _id: { $in: ids.map((i) => `company:${i}`) } };
+    await until(async () => ((await models().Run.countDocuments(query)) >= 10 && (await models().PendingUnit.countDocuments(windows)) === 0 ? true : null), 30_000, '10 runs');
     expect(await models().WorkUnit.countDocuments(query)).toBe(10);
     expect(await models().Run.countDocuments(query)).toBe(10);
     const unit = await models().WorkUnit.findOne({ objectId: String(ids[0]) }).lean();

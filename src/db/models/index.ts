@@ -9,6 +9,7 @@ import { reconcileLockModel, reconcileReportModel } from './reconcile-report.ts'
 import { webhookEventModel } from './webhook-event.ts';
 import { webhookBatchModel } from './webhook-batch.ts';
 import { workUnitModel } from './work-unit.ts';
+import { ingestInboxModel, pendingUnitModel } from './pending-unit.ts';
 import { settingModel } from './setting.ts';
 import { alertModel } from './alert.ts';
 
@@ -18,6 +19,8 @@ export function createModels(conn: Connection) {
     WebhookEvent: webhookEventModel(conn),
     WebhookBatch: webhookBatchModel(conn),
     WorkUnit: workUnitModel(conn),
+    PendingUnit: pendingUnitModel(conn),
+    IngestInbox: ingestInboxModel(conn),
     Run: runModel(conn),
     Approval: approvalModel(conn),
     Exception: exceptionModel(conn),

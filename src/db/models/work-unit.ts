@@ -9,25 +9,19 @@ const unitRunSchema = new Schema(
 );
 
 /**
- * One burst of events for one HubSpot object (ingest debounce). `slot` is the object key while the
- * unit is pending and a unique token once claimed: a plain unique index (FerretDB has no partial
- * ones) then guarantees at most one pending unit per object.
+ * One burst of events for one HubSpot object, from its claim on: what was processed, the runs it
+ * created, or why it was skipped or failed (`pending` = waiting for another enrichment attempt).
+ * Objects still inside their debounce window live in `pending_units` (see pending-unit.ts).
  */
 const workUnitSchema = new Schema(
   {
     _id: { type: String, required: true },
-    slot: { type: String, required: true, unique: true },
     objectKey: { type: String, required: true },
     objectType: { type: String, required: true },
     objectId: { type: String, required: true },
     portalId: { type: Number },
     status: { type: String, enum: UNIT_STATUSES, required: true },
-    firstEventAt: { type: Date },
-    lastEventAt: { type: Date },
-    dueAt: { type: Date, required: true },
     attempts: { type: Number, default: 0 },
-    claimedBy: { type: String },
-    leaseUntil: { type: Date },
     eventIds: { type: [String], default: undefined },
     runs: { type: [unitRunSchema], default: undefined },
     reason: { type: String },
@@ -40,7 +34,7 @@ const workUnitSchema = new Schema(
   },
   { timestamps: false, versionKey: false, minimize: false },
 );
-workUnitSchema.index({ status: 1, dueAt: 1 });
+workUnitSchema.index({ status: 1, createdAt: -1 });
 workUnitSchema.index({ objectKey: 1, createdAt: -1 });
 
 export type WorkUnitDoc = InferSchemaType<typeof workUnitSchema>;
