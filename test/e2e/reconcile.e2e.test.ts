@@ -88,6 +88,10 @@ describe('reconciliation end to end', () => {
     const run = await app.api<{ ok: boolean }>('POST', '/api/reconcile', { actor: 'UADMIN1' });
     expect(run.status).toBe(200);
     const card = await cardFor('MEDIA');
+    // Error path: Slack refuses views.open (trigger expired) → the clicker is told, nothing changes.
+    fakes.slack.inject({ match: 'views.open', status: 200, body: { ok: false, error: 'expired_trigger_id' }, times: 1 });
+    await click(card, 'exception_ignore');
+    await until(async () => fakes.slack.ephemerals.find((m) => m.text?.includes('Could not open the ignore dialog')), 10_000, 'error told');
     await click(card, 'exception_ignore');
     const opened = await until(async () => fakes.slack.openedViews.find((v) => (v.view as { callback_id?: string }).callback_id === 'exception_ignore_modal'), 10_000, 'ignore modal');
     const meta = JSON.parse((opened.view as { private_metadata: string }).private_metadata) as Record<string, unknown>;

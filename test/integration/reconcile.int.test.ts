@@ -8,6 +8,7 @@ import { reconcileNow } from '../../src/reconcile/service.ts';
 import { applyFix, assignException, ignoreException, previewFix } from '../../src/reconcile/fixes.ts';
 import { listenForFailedRuns } from '../../src/reconcile/service.ts';
 import { scanFailedRuns } from '../../src/reconcile/dlq.ts';
+import { acquireLock } from '../../src/reconcile/lock.ts';
 import type { ExceptionView } from '../../src/reconcile/exceptions.ts';
 
 let fakes: Fakes;
@@ -137,6 +138,14 @@ describe('reconciliation finds every kind of drift', () => {
     expect(await exceptions({ status: 'open' })).toHaveLength(7);
   });
 
+  it('when a lock holder died, then its lock expires and the next reconciliation runs', async () => {
+    expect(await acquireLock(ctx.models, 'dead-instance', 60_000)).toBe(true);
+    expect(await reconcileNow(ctx, { trigger: 'manual' })).toEqual({ status: 'busy' });
+    await ctx.models.ReconcileLock.updateOne({ _id: 'reconcile' }, { $set: { until: new Date(Date.now() - 1) } });
+    expect((await reconcileNow(ctx, { trigger: 'manual' })).status).toBe('completed');
+    expect(await acquireLock(ctx.models, 'next', 1000)).toBe(true);
+  });
+
   it('when two reconciliations start at once, then only one runs', async () => {
     put('1');
     row('rec1', '1');
@@ -227,6 +236,16 @@ describe('fixing exceptions', () => {
     expect(ids).toEqual(['rec19a']);
     expect(airtableWrites().map((c) => `${c.method} ${c.path.split('/').pop()}`).sort()).toEqual(['DELETE rec19b', 'DELETE rec29']);
     await expect(ctx.integrations.airtable!.destroy('Accounts', 'rec29')).resolves.toBeUndefined();
+  });
+
+  it('when the mirror write fails, then Apply says so, nothing is marked fixed and the exception can be applied again', async () => {
+    const e = await driftOn('21');
+    fakes.airtable.inject({ match: /PATCH .*rec21/, status: 422, times: 1, body: { error: { type: 'INVALID_VALUE_FOR_COLUMN', message: 'bad value' } } });
+    const res = await applyFix(ctx, { id: e._id, actor: 'UADMIN1' });
+    expect(res).toMatchObject({ ok: false, reason: 'write_failed' });
+    expect(res.message).toContain('nothing is marked fixed');
+    expect((await exceptions({ _id: e._id }))[0]?.status).toBe('open');
+    expect(await applyFix(ctx, { id: e._id, actor: 'UADMIN1' })).toMatchObject({ ok: true, outcome: 'applied' });
   });
 
   it('when Assign to me is clicked, then the exception names the assignee', async () => {
