@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addMirrorRows, compareAll, compareCompanies, createMirrorIndex, finishComparison, findingKey } from '../../src/reconcile/compare.ts';
 import { proposeFix, describeWrites } from '../../src/reconcile/proposals.ts';
 import { normalizeValue, toMirrorFields } from '../../src/reconcile/mirror-fields.ts';
+import { explainChange } from '../../src/reconcile/recheck.ts';
 import type { HubSpotCompany, MirrorRow } from '../../src/reconcile/types.ts';
 
 const company = (id: string, p: Record<string, unknown> = {}): HubSpotCompany => ({
@@ -140,5 +141,17 @@ describe('mirror value normalisation', () => {
     expect(normalizeValue('number', '1,000')).toBe(1000);
     expect(normalizeValue('number', 'n/a')).toBe('n/a');
     expect(normalizeValue('domain', 'https://www.Acme.com/')).toBe('acme.com');
+  });
+});
+
+describe('explaining a refused Apply', () => {
+  it('when values moved since detection, then the explanation names each field, side, old and new value', () => {
+    const text = explainChange(
+      [{ field: 'Industry', hubspot: 'BANKING', mirror: 'SOFTWARE' }, { field: 'Owner', hubspot: '1', mirror: '2' }],
+      [{ field: 'Industry', hubspot: 'INSURANCE', mirror: 'SOFTWARE' }, { field: 'Name', hubspot: 'B', mirror: 'A' }],
+      [],
+      [],
+    );
+    expect(text).toBe('State changed since detection: Industry: HubSpot now "INSURANCE" (was "BANKING" at detection); Owner now matches; Name now differs too (HubSpot "B", mirror "A"). Review the new state and try again.');
   });
 });
