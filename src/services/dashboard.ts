@@ -77,10 +77,15 @@ function cacheOf(ctx: DashboardCtx): Cache {
   return c;
 }
 
-/** Recomputes once even when asked many times at the same moment. */
-export function refreshDashboard(ctx: DashboardCtx): Promise<Dashboard> {
+/**
+ * Recomputes once even when asked many times at the same moment. Unless forced, a recompute is
+ * skipped while the snapshot is younger than twice its own computation time, so a busy system on a
+ * slow database spends at most about half its time rebuilding the dashboard.
+ */
+export function refreshDashboard(ctx: DashboardCtx, opts: { force?: boolean } = {}): Promise<Dashboard> {
   const c = cacheOf(ctx);
   if (c.inflight) return c.inflight;
+  if (!opts.force && c.snap && Date.now() - c.snap.computedAt.getTime() < 2 * c.snap.tookMs) return Promise.resolve(c.snap);
   c.dirty = false;
   c.inflight = computeDashboard(ctx)
     .then((d) => {
@@ -113,7 +118,7 @@ export async function getDashboard(ctx: DashboardCtx, opts: GetOptions = {}): Pr
     void refreshDashboard(ctx).catch((err) => ctx.logger.warn('dashboard refresh failed', { error: (err as Error).message }));
     return c.snap;
   }
-  return refreshDashboard(ctx);
+  return refreshDashboard(ctx, { force: true });
 }
 
 /** Marks the snapshot out of date (something changed); the next reader triggers a recompute. */
