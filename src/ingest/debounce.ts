@@ -7,6 +7,7 @@ import type { ClaimedUnit } from './process.ts';
 import { pendingUpsert, type EventSummary, type InboxObject } from './store.ts';
 
 type DebounceModels = Pick<Models, 'IngestInbox' | 'PendingUnit'>;
+type LockModels = Pick<Models, 'IngestLock'>;
 
 /**
  * Folds acknowledged batches' objects into their per-object debounce windows, then deletes the
@@ -93,26 +94,23 @@ export async function claimDue(models: DebounceModels, opts: ClaimOptions & { li
 
 /**
  * Unit finished: the window goes away, unless events were folded in meanwhile; those stay, as a
- * new window. `seq` guards against a fold landing between the read and the write.
+ * new window. Only the worker-lock holder folds and releases, one step after the other, so no fold
+ * can land between this read and this write.
  */
 export async function releaseSlot(models: DebounceModels, u: ClaimedUnit): Promise<void> {
   if (!u.slot) return;
   const done = new Set(u.events.map((e) => e.id));
-  for (let tries = 0; tries < 5; tries++) {
-    const doc = await models.PendingUnit.collection.findOne({ _id: u.slot as never });
-    if (!doc || doc.claimedBy !== u.claimedBy) return;
-    const left = ((doc.events as EventSummary[] | undefined) ?? []).filter((e) => !done.has(e.id));
-    const guard = { _id: u.slot as never, claimedBy: u.claimedBy, seq: doc.seq };
-    if (left.length === 0) {
-      if ((await models.PendingUnit.collection.deleteOne(guard)).deletedCount === 1) return;
-      continue;
-    }
-    const kept = await models.PendingUnit.collection.updateOne(guard, {
-      $unset: { claimedBy: '', claimedAt: '', leaseUntil: '', unitId: '' },
-      $set: { events: left, attempts: 0, firstEventAt: u.claimedAt },
-    });
-    if (kept.matchedCount === 1) return;
+  const doc = await models.PendingUnit.collection.findOne({ _id: u.slot as never });
+  if (!doc || doc.claimedBy !== u.claimedBy) return;
+  const left = ((doc.events as EventSummary[] | undefined) ?? []).filter((e) => !done.has(e.id));
+  if (left.length === 0) {
+    await models.PendingUnit.collection.deleteOne({ _id: u.slot as never });
+    return;
   }
+  await models.PendingUnit.collection.updateOne(
+    { _id: u.slot as never },
+    { $unset: { claimedBy: '', claimedAt: '', leaseUntil: '', unitId: '' }, $set: { events: left, attempts: 0, firstEventAt: u.claimedAt } },
+  );
 }
 
 /** Enrichment failed, another attempt later: same unit, same events, due again after the backoff. */
@@ -124,8 +122,48 @@ export async function deferSlot(models: DebounceModels, u: ClaimedUnit, delayMs:
   );
 }
 
+/**
+ * One ingest worker at a time across instances. FerretDB v1 does not isolate concurrent updates of
+ * one document (two findOneAndUpdate claims of the same PENDING document both succeed; measured),
+ * so exclusivity comes from a unique insert; on MongoDB the claims above are atomic as well.
+ */
+export function createWorkerLock(models: LockModels, leaseMs: number) {
+  const token = newId('worker');
+  const coll = () => models.IngestLock.collection;
+  return {
+    token,
+    async acquire(): Promise<boolean> {
+      const now = Date.now();
+      try {
+        await coll().insertOne({ _id: 'worker' as never, token, until: new Date(now + leaseMs) });
+        return true;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 11000) throw err;
+      }
+      const held = await coll().findOne({ _id: 'worker' as never });
+      if (!held) return false;
+      if (held.token === token) {
+        await coll().updateOne({ _id: 'worker' as never, token }, { $set: { until: new Date(now + leaseMs) } });
+        return true;
+      }
+      if (new Date(held.until as Date).getTime() > now) return false;
+      // The holder's lease expired (crashed or stalled): remove its lock, then race for a new one.
+      await coll().deleteOne({ _id: 'worker' as never, token: held.token });
+      try {
+        await coll().insertOne({ _id: 'worker' as never, token, until: new Date(now + leaseMs) });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async release(): Promise<void> {
+      await coll().deleteOne({ _id: 'worker' as never, token });
+    },
+  };
+}
+
 export interface PollerDeps {
-  models: DebounceModels;
+  models: DebounceModels & LockModels;
   logger: Logger;
   metrics: IngestMetrics;
   process: (units: ClaimedUnit[]) => Promise<unknown>;
@@ -143,10 +181,12 @@ export function createUnitPoller(deps: PollerDeps) {
   let stopped = true;
   let lastGauge = 0;
   const limit = deps.batchSize ?? 50;
+  const lock = createWorkerLock(deps.models, deps.leaseMs);
 
   async function tick(): Promise<boolean> {
     let more = false;
     try {
+      if (!(await lock.acquire())) return false;
       const pumped = await pumpInbox(deps.models, deps.debounceMs);
       const units = await claimDue(deps.models, { leaseMs: deps.leaseMs, maxWaitMs: deps.maxWaitMs, limit });
       if (units.length) await deps.process(units);
@@ -183,6 +223,8 @@ export function createUnitPoller(deps: PollerDeps) {
       stopped = true;
       clearTimeout(timer);
       await running;
+      // Hand over at once instead of after the lease.
+      await lock.release().catch(() => undefined);
     },
     async runOnce(): Promise<void> {
       await tick();

@@ -89,11 +89,12 @@ async function recordUnit(deps: ProcessDeps, u: ClaimedUnit, events: UnitEvent[]
 
 async function finish(deps: ProcessDeps, u: ClaimedUnit, r: UnitResult): Promise<UnitResult> {
   const now = new Date();
+  // Events first, the unit's status last: whoever sees the unit finished sees its events finished.
+  await markEvents(deps.models, u._id, r.eventIds, r.status === 'done' ? 'processed' : r.status, r.reason);
   await deps.models.WorkUnit.collection.updateOne(
     { _id: u._id as never },
     { $set: { status: r.status, reason: r.reason, runs: r.runs, eventIds: r.eventIds, finishedAt: now, updatedAt: now } },
   );
-  await markEvents(deps.models, u._id, r.eventIds, r.status === 'done' ? 'processed' : r.status, r.reason);
   await releaseSlot(deps.models, u);
   deps.metrics.units.inc({ outcome: r.status });
   return r;

@@ -12,7 +12,8 @@ let conn: mongoose.Connection;
 let db: Models;
 let uri: string;
 
-const start = (debounceMs: string) => startAppProcess({ fakes, mongoUri: uri, env: { ORCH_DEBOUNCE_MS: debounceMs, ORCH_INGEST_POLL_MS: '50', LOG_LEVEL: 'warn' } });
+// A short lease so the restarted process takes the dead one's worker lock over quickly.
+const start = (debounceMs: string, leaseMs = '3000') => startAppProcess({ fakes, mongoUri: uri, env: { ORCH_DEBOUNCE_MS: debounceMs, ORCH_INGEST_POLL_MS: '50', ORCH_INGEST_LEASE_MS: leaseMs, LOG_LEVEL: 'warn' } });
 const poster = (app: AppProcess) => hubspotPoster(app.url, app.url, app.env.HUBSPOT_CLIENT_SECRET as string);
 
 beforeAll(async () => {
@@ -23,6 +24,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (process.env.INGEST_E2E_LOGS) (await import('node:fs')).writeFileSync(`${process.env.INGEST_E2E_LOGS}.crash`, uri);
   await conn?.close();
   await fakes?.stop();
 });
@@ -50,9 +52,9 @@ describe('ingest durability', () => {
   }, 60_000);
 
   it('when two instances share the database, then each unit is claimed and processed by one of them only', async () => {
-    const a = await start('300');
+    const a = await start('300', '20000');
     // The second instance shares the database and the HubSpot secret of the first.
-    const b = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_DEBOUNCE_MS: '300', ORCH_INGEST_POLL_MS: '50', LOG_LEVEL: 'warn', HUBSPOT_CLIENT_SECRET: a.env.HUBSPOT_CLIENT_SECRET as string } });
+    const b = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_DEBOUNCE_MS: '300', ORCH_INGEST_POLL_MS: '50', ORCH_INGEST_LEASE_MS: '20000', LOG_LEVEL: 'warn', HUBSPOT_CLIENT_SECRET: a.env.HUBSPOT_CLIENT_SECRET as string } });
     const ids = Array.from({ length: 12 }, (_, i) => 8000 + i);
     for (const id of ids) fakes.hubspot.put('companies', { id: String(id), properties: { name: `Twin ${id}` } });
     const postA = poster(a);
@@ -60,8 +62,10 @@ describe('ingest durability', () => {
     // Each object's events arrive through both instances, as behind a load balancer.
     await Promise.all(ids.flatMap((id) => [postA([propertyChange('company', id, 'name', 'A')]), postB([propertyChange('company', id, 'industry', 'B')])]));
     const query = { objectId: { $in: ids.map(String) } };
-    await until(async () => ((await db.WebhookEvent.countDocuments({ ...query, status: 'processed' })) === 24 ? true : null), 20_000, 'all processed');
+    await until(async () => ((await db.WebhookEvent.countDocuments({ ...query, status: 'processed' })) === 24 ? true : null), 45_000, 'all processed');
     expect(await db.Run.countDocuments(query)).toBe(12);
+    // One worker at a time: no unit was processed a second time.
+    expect(await db.WorkUnit.countDocuments({ ...query, reason: /already existed/ })).toBe(0);
     expect(await db.PendingUnit.countDocuments({ _id: { $in: ids.map((i) => `company:${i}`) } })).toBe(0);
-  }, 60_000);
+  }, 90_000);
 });

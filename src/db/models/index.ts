@@ -9,7 +9,7 @@ import { reconcileLockModel, reconcileReportModel } from './reconcile-report.ts'
 import { webhookEventModel } from './webhook-event.ts';
 import { webhookBatchModel } from './webhook-batch.ts';
 import { workUnitModel } from './work-unit.ts';
-import { ingestInboxModel, pendingUnitModel } from './pending-unit.ts';
+import { ingestInboxModel, ingestLockModel, pendingUnitModel } from './pending-unit.ts';
 import { settingModel } from './setting.ts';
 import { alertModel } from './alert.ts';
 
@@ -21,6 +21,7 @@ export function createModels(conn: Connection) {
     WorkUnit: workUnitModel(conn),
     PendingUnit: pendingUnitModel(conn),
     IngestInbox: ingestInboxModel(conn),
+    IngestLock: ingestLockModel(conn),
     Run: runModel(conn),
     Approval: approvalModel(conn),
     Exception: exceptionModel(conn),

@@ -41,3 +41,19 @@ const ingestInboxSchema = new Schema(
 
 export type IngestInboxDoc = InferSchemaType<typeof ingestInboxSchema>;
 export const ingestInboxModel = (conn: Connection) => conn.model('IngestInbox', ingestInboxSchema, 'ingest_inbox');
+
+/**
+ * Which instance runs the ingest worker. Taken by inserting `_id: 'worker'` (a unique insert is the
+ * one exclusive operation FerretDB v1 guarantees: it applies concurrent conditional updates of one
+ * document without isolation), renewed by its holder, taken over when its lease has expired.
+ */
+const ingestLockSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    token: { type: String, required: true },
+    until: { type: Date, required: true },
+  },
+  { timestamps: false, versionKey: false },
+);
+
+export const ingestLockModel = (conn: Connection) => conn.model('IngestLock', ingestLockSchema, 'ingest_locks');
