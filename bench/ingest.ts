@@ -119,11 +119,15 @@ async function main(): Promise<void> {
   const fakes = await startFakes();
   // Web role: the instance that takes webhooks (DESIGN.md §5); workers process units elsewhere.
   const app = await startAppProcess({ fakes, mongoUri: u.toString(), env: { ORCH_ROLE: 'web', LOG_LEVEL: 'warn' } });
-  let peakRss = 0;
-  const sampler = setInterval(async () => {
+  const rss = async () => {
     const text = await fetch(`${app.url}/metrics`).then((r) => r.text(), () => '');
     const m = /^orch_process_resident_memory_bytes (\d+)/m.exec(text);
-    if (m) peakRss = Math.max(peakRss, Number(m[1]));
+    return m ? Number(m[1]) : 0;
+  };
+  const idleRss = await rss();
+  let peakRss = idleRss;
+  const sampler = setInterval(async () => {
+    peakRss = Math.max(peakRss, await rss());
   }, 250);
 
   console.log(`ingest bench: ${SECONDS} s, ${CONCURRENCY} concurrent senders, ${BATCH} events per batch, ${(REDELIVER * 100).toFixed(0)}% re-deliveries, db ${uri.replace(/\/\/[^@]*@/, '//')}${dbName}`);
@@ -143,7 +147,7 @@ async function main(): Promise<void> {
   console.log(`app:     ${eps.toFixed(0)} events/s accepted (${r.accepted} in ${r.seconds.toFixed(1)} s, ${r.requests} requests, ${r.failures} non-200)`);
   console.log(`         ack latency p50 ${ms(pct(r.latencies, 50))}, p95 ${ms(pct(r.latencies, 95))}, p99 ${ms(pct(r.latencies, 99))}, max ${ms(r.latencies.at(-1) ?? NaN)}`);
   console.log(`         re-delivered events answered as duplicates: ${r.duplicates}; duplicates created: ${stored - r.sent} (stored ${stored}, distinct sent ${r.sent})`);
-  console.log(`         peak RSS of the app process: ${(peakRss / 1024 / 1024).toFixed(0)} MB`);
+  console.log(`         peak RSS of the app process: ${(peakRss / 1024 / 1024).toFixed(0)} MB (idle after start: ${(idleRss / 1024 / 1024).toFixed(0)} MB)`);
   console.log(`ceiling: ${ceilingEps.toFixed(0)} events/s (bare insertMany, unique dedupeKey index; p50 ${ms(pct(c.latencies, 50))}, p99 ${ms(pct(c.latencies, 99))})`);
   console.log(`ratio:   ${((eps / ceilingEps) * 100).toFixed(0)}% of the ceiling (target >= 50%), p99 target <= 50 ms, RSS target <= 300 MB`);
   await stopDb?.();

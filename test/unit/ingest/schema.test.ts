@@ -62,10 +62,12 @@ describe('dedupe key', () => {
     expect(quarantineKey({ a: 1 })).not.toBe(quarantineKey({ a: 2 }));
   });
 
-  it('when a batch is turned into documents, then each gets its status and the raw JSON is kept', () => {
+  it('when a batch is turned into documents, then each gets its status, and the raw JSON is kept where the fields do not say everything', () => {
     const docs = buildEventDocs([change, { ...change, subscriptionType: 'ticket.creation' }, { nope: true }], 'whb_1', 1_700_000_000_500);
     expect(docs.map((d) => d.status)).toEqual(['received', 'ignored', 'quarantined']);
     expect(JSON.parse(docs[2]?.raw as string)).toEqual({ nope: true });
+    expect(docs[1]?.raw).toBeDefined();
+    expect(docs[0]?.raw).toBeUndefined();
     expect(docs[0]).toMatchObject({ objectType: 'company', objectId: '123', propertyName: 'industry', propertyValue: 'SOFTWARE' });
     expect(new Set(docs.map((d) => d._id)).size).toBe(3);
   });
