@@ -26,14 +26,14 @@ type DecideCtx = Pick<AppContext, 'models' | 'events' | 'logger' | 'integrations
 
 /**
  * The sheet is posted just before its Approval is stored (one write, see approval-step.ts), so a
- * very fast click may arrive first: wait up to a second before calling it unknown.
+ * very fast click may arrive first: wait up to 3 s before calling it unknown.
  */
-export async function approvalExistsSoon(models: Pick<AppContext['models'], 'Approval'>, approvalId: string, waitMs = 1000): Promise<boolean> {
+export async function approvalExistsSoon(models: Pick<AppContext['models'], 'Approval'>, approvalId: string, waitMs = 3000): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     if (await models.Approval.exists({ _id: approvalId })) return true;
     if (Date.now() > deadline || !approvalId.startsWith('apr_')) return false;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -51,7 +51,7 @@ export async function decideApproval(ctx: DecideCtx, input: DecideInput): Promis
   if (input.decision === 'reject' && !reason) return { ok: false, reason: 'reason_required' };
   const now = new Date();
   // Only PENDING approvals can be decided; the claim makes exactly one decider win (see claims.ts).
-  const pending = await Approval.exists({ _id: input.approvalId, status: 'PENDING' });
+  const pending = (await Approval.findById(input.approvalId, { status: 1 }).lean())?.status === 'PENDING';
   const won = pending && (await claimOnce(Approval, DECISION_CLAIMS, input.approvalId, { decision: input.decision, actor: input.actor }));
   const approval = !won ? null : (await Approval.findOneAndUpdate(
     { _id: input.approvalId, status: 'PENDING' },
@@ -68,18 +68,21 @@ export async function decideApproval(ctx: DecideCtx, input: DecideInput): Promis
     return { ok: false, reason: 'already_decided', ...(decidedBy ? { decidedBy } : {}), ...(decidedAt ? { decidedAt } : {}), ...(status ? { status } : {}) };
   }
   const policy = (approval.policy ?? null) as { name?: string; version?: number; matched?: string[] } | null;
-  await audit(ctx.models, {
+  // Independent follow-ups, in parallel: the clicker waits for the redraw that comes after them.
+  await Promise.all([
+    audit(ctx.models, {
     actor: input.actor,
     action: `approval.${input.decision}`,
     target: approval._id,
     outcome: 'done',
     ...(reason ? { reason } : {}),
-    details: { runId: approval.runId, decision: input.decision, decidedAt: now.toISOString(), policy },
-  });
-  await ctx.integrations.lineage
-    .recordApproval({ approvalId: approval._id, runId: approval.runId, decision: input.decision, actor: input.actor, policy: { name: policy?.name ?? 'unknown', version: policy?.version ?? 0 }, at: now, reason: reason ?? null })
-    .catch((err: Error) => ctx.logger.warn('lineage: could not record the approval', { approvalId: approval._id, error: err.message }));
-  await resumeRun(ctx, approval.runId, { approvalId: approval._id, decision: input.decision, actor: input.actor, ...(reason ? { reason } : {}), at: now.toISOString() });
+      details: { runId: approval.runId, decision: input.decision, decidedAt: now.toISOString(), policy },
+    }),
+    ctx.integrations.lineage
+      .recordApproval({ approvalId: approval._id, runId: approval.runId, decision: input.decision, actor: input.actor, policy: { name: policy?.name ?? 'unknown', version: policy?.version ?? 0 }, at: now, reason: reason ?? null })
+      .catch((err: Error) => ctx.logger.warn('lineage: could not record the approval', { approvalId: approval._id, error: err.message })),
+    resumeRun(ctx, approval.runId, { approvalId: approval._id, decision: input.decision, actor: input.actor, ...(reason ? { reason } : {}), at: now.toISOString() }),
+  ]);
   ctx.events.emit('home.changed');
   return { ok: true, approval };
 }

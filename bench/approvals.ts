@@ -1,0 +1,99 @@
+/**
+ * `npm run bench:approvals`: the approval loop end to end against the real app process, a real
+ * FerretDB (MONGODB_URI, or one started here) and zero-latency fakes. For each of BENCH_RUNS
+ * companies (default 200, BENCH_CONCURRENCY at a time, default 1 so the figures are latencies, not queueing):
+ *   webhook → sheet:     signed HubSpot webhook sent → chat.postMessage of the sheet reaches the Slack fake
+ *                        (ORCH_DEBOUNCE_MS=0, so no debounce window is included)
+ *   click → ack:         signed block_actions Approve sent → HTTP answer (Bolt acks before the work)
+ *   click → updated:     same click sent → chat.update of that message reaches the Slack fake
+ * Prints p50/p95/p99 of each and the issue's targets.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startFerretDb } from '../src/db/embedded.ts';
+import { startFakes, type Fakes } from '../test/fakes/index.ts';
+import { startAppProcess, type AppProcess } from '../test/helpers/app-process.ts';
+import { creation } from '../test/helpers/ingest.ts';
+import { click } from '../test/helpers/approvals.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 200);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1);
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const fmt = (n: number) => `${n.toFixed(1)} ms`;
+
+type Call = { path: string; body: unknown };
+const bodyText = (c: Call) => JSON.stringify(c.body ?? '');
+
+async function one(app: AppProcess, fakes: Fakes, i: number, out: { sheet: number[]; ack: number[]; updated: number[]; errors: string[] }) {
+  const id = String(500_000 + i);
+  const name = `Bench Co ${i} ${randomBytes(3).toString('hex')}`;
+  fakes.hubspot.put('companies', { id, properties: { name, domain: `bench${i}.example`, numberofemployees: '5000', industry: 'SOFTWARE' } });
+  const t0 = performance.now();
+  const posted = fakes.slack.waitFor((c: Call) => c.path.endsWith('/chat.postMessage') && bodyText(c).includes(name), 30_000);
+  const res = await app.postHubSpot([creation('company', id)]);
+  if (res.status !== 200) throw new Error(`webhook ${res.status}`);
+  await posted.catch((e: Error) => Promise.reject(new Error(`sheet never posted: ${e.message.split('\n')[0]}`)));
+  out.sheet.push(performance.now() - t0);
+  const msg = fakes.slack.messages.find((m) => !m.thread_ts && (m.text ?? '').includes(name));
+  if (!msg) throw new Error('sheet not stored in the fake');
+  const snapshot = structuredClone(msg);
+  const updated = fakes.slack.waitFor((c: Call) => c.path.endsWith('/chat.update') && bodyText(c).includes(snapshot.ts), 30_000);
+  const t1 = performance.now();
+  const ack = await click(app, snapshot, 'approval_approve');
+  out.ack.push(performance.now() - t1);
+  if (ack.status !== 200) throw new Error(`click ${ack.status}`);
+  await updated.catch((e: Error) => Promise.reject(new Error(`message never updated: ${e.message.split('\n')[0]}`)));
+  out.updated.push(performance.now() - t1);
+}
+
+async function main() {
+  let uri = process.env.MONGODB_URI;
+  let dir: string | undefined;
+  let ferret: Awaited<ReturnType<typeof startFerretDb>> | undefined;
+  if (!uri) {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-ferret-'));
+    ferret = await startFerretDb(dir);
+    uri = ferret.uri;
+  }
+  const u = new URL(uri);
+  u.pathname = `/benchapprovals_${randomBytes(4).toString('hex')}`;
+  const fakes = await startFakes();
+  const app = await startAppProcess({
+    fakes,
+    mongoUri: u.toString(),
+    env: { ORCH_MODE: 'live', ORCH_DEBOUNCE_MS: '0', ORCH_INGEST_POLL_MS: '50', ORCH_RUNS_POLL: '200ms', ORCH_RUN_CONCURRENCY: '8', LOG_LEVEL: 'warn' },
+  });
+  const out = { sheet: [] as number[], ack: [] as number[], updated: [] as number[], errors: [] as string[] };
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < RUNS) {
+        const i = next++;
+        await one(app, fakes, i, out).catch((err: Error) => out.errors.push(err.message));
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  for (const a of [out.sheet, out.ack, out.updated]) a.sort((x, y) => x - y);
+  const row = (label: string, a: number[], target: string) =>
+    console.log(`${label.padEnd(22)} n=${a.length}  p50 ${fmt(pct(a, 50))}  p95 ${fmt(pct(a, 95))}  p99 ${fmt(pct(a, 99))}  max ${fmt(a.at(-1) ?? NaN)}   target ${target}`);
+  console.log(`approvals bench: ${RUNS} company-intake runs needing approval, concurrency ${CONCURRENCY}, ${seconds.toFixed(1)} s, errors ${out.errors.length}`);
+  row('webhook → sheet', out.sheet, 'p95 ≤ 1000 ms');
+  row('click → ack', out.ack, 'p99 ≤ 100 ms');
+  row('click → message updated', out.updated, 'p95 ≤ 500 ms');
+  if (out.errors.length) {
+    console.log('first errors:', out.errors.slice(0, 5).map((e) => e.split('\n')[0]));
+    console.log(app.logs().split('\n').filter((l) => l.startsWith('{')).slice(-10).join('\n'));
+  }
+  await app.stop();
+  await fakes.stop();
+  await ferret?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  process.exit(out.errors.length ? 1 : 0);
+}
+
+void main();
