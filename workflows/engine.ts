@@ -168,7 +168,9 @@ export class WorkflowEngine {
    */
   private async claim(filter: Record<string, unknown>): Promise<ClaimedRun | 'contended' | null> {
     const Run = this.ctx.models.Run;
-    const cand = await Run.findOne(filter, { _id: 1, attempts: 1 }).sort({ startedAt: 1 }).lean();
+    // No sort: FerretDB v1 cannot use an index for it and would sort the whole collection on every
+    // poll. Fairness comes from events (run.created, approval.decided); the poll is the safety net.
+    const cand = await Run.findOne(filter, { _id: 1, attempts: 1 }).lean();
     if (!cand) return null;
     const n = cand.attempts ?? 0;
     const key = `${cand._id}#${n}`;
