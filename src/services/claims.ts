@@ -1,4 +1,4 @@
-import type { Model } from 'mongoose';
+import type { Connection } from 'mongoose';
 
 /**
  * First-writer-wins claims for FerretDB: its findOneAndUpdate is NOT atomic under concurrency
@@ -6,7 +6,7 @@ import type { Model } from 'mongoose';
  * insert with a duplicate _id always fails for the second writer. So every "only one may do this"
  * transition first inserts a claim document whose _id names the transition.
  */
-export async function claimOnce(model: Model<never> | Model<any>, collection: string, id: string, doc: Record<string, unknown> = {}): Promise<boolean> {
+export async function claimOnce(model: { db: Connection }, collection: string, id: string, doc: Record<string, unknown> = {}): Promise<boolean> {
   try {
     await model.db.collection(collection).insertOne({ _id: id as never, at: new Date(), ...doc });
     return true;

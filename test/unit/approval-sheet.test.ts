@@ -4,6 +4,7 @@ import { buildDetailsModal, buildRejectModal, parseRejectMeta, REJECT_MODAL } fr
 import { buildDiffBlocks, packLines, type DiffEntry } from '../../blocks/diff.ts';
 import { SLACK_LIMITS } from '../../blocks/limits.ts';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions walk Slack's loosely typed JSON
 type AnyBlock = Record<string, any>;
 
 function sheet(over: Partial<ApprovalSheetInput> = {}): ApprovalSheetInput {
