@@ -74,6 +74,7 @@ async function main() {
       while (next < RUNS) {
         const i = next++;
         await one(app, fakes, i, out).catch((err: Error) => out.errors.push(err.message));
+        if ((i + 1) % 25 === 0) console.log(`… ${i + 1}/${RUNS} runs, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       }
     }),
   );
