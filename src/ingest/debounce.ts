@@ -83,13 +83,15 @@ export async function claimOne(models: DebounceModels, opts: ClaimOptions): Prom
 }
 
 export async function claimDue(models: DebounceModels, opts: ClaimOptions & { limit: number }): Promise<ClaimedUnit[]> {
-  const out: ClaimedUnit[] = [];
-  while (out.length < opts.limit) {
+  // FerretDB v1 can hand the same window to two claims in a row (its updates are not isolated;
+  // measured): keep one claim per window, the last, whose token and unit id are the ones stored.
+  const bySlot = new Map<string, ClaimedUnit>();
+  for (let i = 0; i < opts.limit; i++) {
     const u = await claimOne(models, opts);
     if (!u) break;
-    out.push(u);
+    bySlot.set(u.slot as string, u);
   }
-  return out;
+  return [...bySlot.values()];
 }
 
 /**

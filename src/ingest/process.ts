@@ -156,6 +156,8 @@ export async function processUnits(deps: ProcessDeps, units: ClaimedUnit[]): Pro
       for (const w of group) results.push(await retryOrFail(deps, w.u, w.events, err));
       continue;
     }
+    // One unit after the other: FerretDB (SQLite) serializes writes anyway, and overlapping them
+    // stalled it under load.
     for (const w of group) {
       try {
         results.push(await route(deps, w.u, w.events, found.get(w.u.objectId)));

@@ -27,7 +27,7 @@ beforeAll(async () => {
   app = await startAppProcess({
     fakes,
     mongoUri: uri,
-    env: { ORCH_DEBOUNCE_MS: '1000', ORCH_INGEST_POLL_MS: '50', ORCH_INGEST_MAX_ATTEMPTS: '2', LOG_LEVEL: 'warn' },
+    env: { ORCH_DEBOUNCE_MS: '2500', ORCH_INGEST_POLL_MS: '50', ORCH_INGEST_MAX_ATTEMPTS: '2', LOG_LEVEL: 'warn' },
   });
   base = app.url;
   post = hubspotPoster(app.url, app.url, app.env.HUBSPOT_CLIENT_SECRET as string);
@@ -129,7 +129,7 @@ describe('validation, dedupe and debounce', () => {
     expect(results.every((r) => r.status === 200 && r.body.accepted === 20)).toBe(true);
     const query = { objectId: { $in: ids.map(String) } };
     const windows = { _id: { $in: ids.map((i) => `company:${i}`) } };
-    await until(async () => ((await models().Run.countDocuments(query)) >= 10 && (await models().PendingUnit.countDocuments(windows)) + (await models().IngestInbox.countDocuments()) === 0 ? true : null), 30_000, '10 runs');
+    await until(async () => ((await models().Run.countDocuments(query)) >= 10 && (await models().PendingUnit.countDocuments(windows)) + (await models().IngestInbox.countDocuments()) === 0 ? true : null), 50_000, '10 runs');
     expect(await models().WorkUnit.countDocuments(query)).toBe(10);
     expect(await models().Run.countDocuments(query)).toBe(10);
     const unit = await models().WorkUnit.findOne({ objectId: String(ids[0]) }).lean();
@@ -137,7 +137,7 @@ describe('validation, dedupe and debounce', () => {
     const run = await models().Run.findOne({ objectId: String(ids[0]) }).lean();
     const occurred = ((run?.envelope as any).meta.eventIds as string[]).length;
     expect(occurred).toBe(20);
-  });
+  }, 70_000);
 });
 
 describe('enrichment', () => {
@@ -145,7 +145,7 @@ describe('enrichment', () => {
     const id = oid();
     const r = await post([propertyChange('company', id, 'name', 'Ghost')]);
     expect(r.status).toBe(200);
-    const ev = await until(async () => (await models().WebhookEvent.findOne({ objectId: String(id), status: 'skipped' }).lean()) ?? null);
+    const ev = await until(async () => (await models().WebhookEvent.findOne({ objectId: String(id), status: 'skipped' }).lean()) ?? null, 20_000);
     expect(ev.reason).toMatch(/not found/);
     const listed = await api('GET', `/events?status=skipped&objectId=${id}`);
     expect(listed.body.items).toHaveLength(1);

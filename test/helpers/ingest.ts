@@ -67,7 +67,7 @@ export function hubspotPoster(baseUrl: string, publicUrl: string, secret: string
 }
 
 /** Polls until check() returns a truthy value (no fixed sleeps). */
-export async function until<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function until<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
