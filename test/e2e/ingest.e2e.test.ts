@@ -4,6 +4,7 @@ import { createModels, type Models } from '../../src/db/models/index.ts';
 import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
 import { startFakes, type Fakes } from '../fakes/index.ts';
 import { uniqueMongoUri } from '../helpers/db.ts';
+import type { Envelope } from '../../src/ingest/enrich.ts';
 import { creation, hubspotPoster, propertyChange, until } from '../helpers/ingest.ts';
 
 
@@ -11,13 +12,26 @@ let fakes: Fakes;
 let app: AppProcess;
 let conn: mongoose.Connection;
 let db: Models;
-let base: string;
 let post: ReturnType<typeof hubspotPoster>;
 let nextId = 1000;
 const oid = () => ++nextId;
 
+interface ApiItem {
+  id: string;
+  status: string;
+  objectId?: string;
+  reason?: string;
+  raw?: { occurredAt?: unknown; objectId?: unknown };
+}
+interface ApiBody {
+  items: ApiItem[];
+  next: string | null;
+  status?: string;
+  runs?: { created: boolean }[];
+}
+
 async function api(method: string, path: string, body?: unknown) {
-  const r = await app.api<Record<string, any>>(method, `/api${path}`, body);
+  const r = await app.api<ApiBody>(method, `/api${path}`, body);
   return { status: r.status, body: r.body };
 }
 
@@ -29,7 +43,6 @@ beforeAll(async () => {
     mongoUri: uri,
     env: { ORCH_DEBOUNCE_MS: '2500', ORCH_INGEST_POLL_MS: '50', ORCH_INGEST_MAX_ATTEMPTS: '2', LOG_LEVEL: 'warn' },
   });
-  base = app.url;
   post = hubspotPoster(app.url, app.url, app.env.HUBSPOT_CLIENT_SECRET as string);
   conn = await mongoose.createConnection(uri).asPromise();
   db = createModels(conn);
@@ -80,8 +93,8 @@ describe('POST /webhooks/hubspot', () => {
     const [run] = await until(async () => ((await runsFor(id)).length ? runsFor(id) : null));
     expect(run).toMatchObject({ workflowId: 'company-intake', objectType: 'company' });
     expect(run?.correlationKey).toMatch(new RegExp(`^company:${id}:\\d+:company-intake$`));
-    expect((run?.envelope as any).meta.eventIds).toHaveLength(2);
-    expect((run?.envelope as any).payload.properties.name).toBe('Acme');
+    expect((run?.envelope as Envelope).meta.eventIds).toHaveLength(2);
+    expect((run?.envelope as Envelope).payload.properties.name).toBe('Acme');
   });
 });
 
@@ -94,7 +107,7 @@ describe('validation, dedupe and debounce', () => {
     expect(r).toMatchObject({ status: 200, body: { accepted: 2, quarantined: 1 } });
     const q = await api('GET', `/events?status=quarantined&objectId=${id}`);
     const listed = await api('GET', '/events?status=quarantined&limit=200');
-    const item = listed.body.items.find((i: any) => i.raw?.occurredAt === 'not-a-time' && i.raw?.objectId === id);
+    const item = listed.body.items.find((i) => i.raw?.occurredAt === 'not-a-time' && i.raw?.objectId === id);
     expect(q.status).toBe(200);
     expect(item).toMatchObject({ status: 'quarantined', reason: expect.stringContaining('occurredAt') });
     await until(async () => ((await runsFor(id)).length === 1 ? true : null));
@@ -135,7 +148,7 @@ describe('validation, dedupe and debounce', () => {
     const unit = await models().WorkUnit.findOne({ objectId: String(ids[0]) }).lean();
     expect(unit?.eventIds).toHaveLength(20);
     const run = await models().Run.findOne({ objectId: String(ids[0]) }).lean();
-    const occurred = ((run?.envelope as any).meta.eventIds as string[]).length;
+    const occurred = ((run?.envelope as Envelope).meta.eventIds as string[]).length;
     expect(occurred).toBe(20);
   }, 70_000);
 });
@@ -188,7 +201,7 @@ describe('replay', () => {
     const first = await api('GET', '/events?limit=3');
     expect(first.body.items).toHaveLength(3);
     const second = await api('GET', `/events?limit=3&next=${first.body.next}`);
-    const ids = [...first.body.items, ...second.body.items].map((i: any) => i.id);
+    const ids = [...first.body.items, ...second.body.items].map((i) => i.id);
     expect(new Set(ids).size).toBe(6);
     expect((await api('GET', '/events?status=bogus')).status).toBe(400);
   });
