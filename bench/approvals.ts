@@ -64,9 +64,17 @@ async function main() {
   const app = await startAppProcess({
     fakes,
     mongoUri: u.toString(),
-    env: { ORCH_MODE: 'live', ORCH_DEBOUNCE_MS: '0', ORCH_INGEST_POLL_MS: '50', ORCH_RUNS_POLL: '200ms', ORCH_RUN_CONCURRENCY: '8', LOG_LEVEL: 'warn' },
+    env: { ORCH_MODE: 'live', ORCH_DEBOUNCE_MS: '0', ORCH_INGEST_POLL_MS: '100', ORCH_RUNS_POLL: '200ms', ORCH_RUN_CONCURRENCY: '8', LOG_LEVEL: 'warn' },
   });
   const out = { sheet: [] as number[], ack: [] as number[], updated: [] as number[], errors: [] as string[] };
+  // Partial figures as it goes, so a slow database still leaves numbers behind.
+  const report = (label: string) => {
+    const line = (name: string, a: number[]) => {
+      const s = [...a].sort((x, y) => x - y);
+      return `${name} p50 ${fmt(pct(s, 50))} p95 ${fmt(pct(s, 95))} p99 ${fmt(pct(s, 99))}`;
+    };
+    console.log(`… ${label}: ${line('sheet', out.sheet)} | ${line('ack', out.ack)} | ${line('updated', out.updated)} | errors ${out.errors.length}`);
+  };
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -74,7 +82,7 @@ async function main() {
       while (next < RUNS) {
         const i = next++;
         await one(app, fakes, i, out).catch((err: Error) => out.errors.push(err.message));
-        if ((i + 1) % 25 === 0) console.log(`… ${i + 1}/${RUNS} runs, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+        if ((i + 1) % 20 === 0) report(`after ${i + 1}/${RUNS} runs, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       }
     }),
   );
