@@ -28,6 +28,8 @@ interface ClaimedRun {
   pendingResume?: ResumeDecision;
 }
 
+type DecidedApproval = { _id: string; runId: string; decision?: string; decidedBy?: string; decidedAt?: Date; reason?: string };
+
 // The state type is shared by every workflow; the node names differ, which the engine never needs.
 type Graph = CompiledStateGraph<RunStateValue, Partial<RunStateValue>, string>;
 
@@ -53,7 +55,7 @@ export class WorkflowEngine {
   private readonly runWrites = new Map<string, Promise<unknown>>();
   private pollCount = 0;
   private readonly onCreated = (runId: string) => void this.claimById(runId);
-  private readonly onDecided = () => this.kick();
+  private readonly onDecided = (approvalId: string) => void this.deliverDecision(approvalId).catch((err: Error) => this.ctx.logger.warn('could not deliver a decision', { approvalId, error: err.message }));
 
   constructor(ctx: AppContext, integrations: WorkflowIntegrations, opts: EngineOptions) {
     this.ctx = ctx;
@@ -144,11 +146,22 @@ export class WorkflowEngine {
     const waiting = await Run.find({ status: 'WAITING_APPROVAL', pendingResume: { $exists: false } }, { _id: 1 }).limit(100).lean();
     if (waiting.length === 0) return;
     const decided = await Approval.find({ runId: { $in: waiting.map((r) => r._id) }, status: { $in: ['APPROVED', 'REJECTED'] } }).lean();
-    for (const a of decided) {
-      const decision: ResumeDecision = { approvalId: a._id, decision: a.decision as ResumeDecision['decision'], actor: a.decidedBy ?? 'unknown', ...(a.reason ? { reason: a.reason } : {}), at: (a.decidedAt ?? new Date()).toISOString() };
-      const res = await Run.updateOne({ _id: a.runId, status: 'WAITING_APPROVAL', pendingResume: { $exists: false } }, { $set: { pendingResume: decision } });
-      if (res.modifiedCount) this.ctx.logger.warn('re-delivered a decision the run had lost', { runId: a.runId, approvalId: a._id });
-    }
+    for (const a of decided) await this.setPendingResume(a as unknown as DecidedApproval);
+  }
+
+  /** A decision made in this process: handed to the run through the same write chain as the engine's own writes. */
+  private async deliverDecision(approvalId: string): Promise<void> {
+    const a = await this.ctx.models.Approval.findById(approvalId).lean();
+    if (a && (a.status === 'APPROVED' || a.status === 'REJECTED')) await this.setPendingResume(a as unknown as DecidedApproval);
+    this.kick();
+  }
+
+  private setPendingResume(a: DecidedApproval): Promise<void> {
+    const decision: ResumeDecision = { approvalId: a._id, decision: a.decision as ResumeDecision['decision'], actor: a.decidedBy ?? 'unknown', ...(a.reason ? { reason: a.reason } : {}), at: (a.decidedAt ?? new Date()).toISOString() };
+    return this.serialize(a.runId, async () => {
+      const res = await this.ctx.models.Run.updateOne({ _id: a.runId, status: { $in: ['WAITING_APPROVAL', 'RUNNING'] }, pendingResume: { $exists: false } }, { $set: { pendingResume: decision } });
+      if (res.modifiedCount) this.kick();
+    });
   }
 
   private claimUpdate() {
@@ -158,7 +171,7 @@ export class WorkflowEngine {
   private async claimById(runId: string): Promise<void> {
     if (this.stopping || this.inflight.size >= this.opts.concurrency) return this.kick();
     const run = await this.claim({ _id: runId, status: 'PENDING' }).catch(() => null);
-    if (run && run !== 'contended') this.launch(run);
+    if (run && !('contended' in run)) this.launch(run);
   }
 
   /**
@@ -166,7 +179,7 @@ export class WorkflowEngine {
    * concurrency, so the winner is decided by inserting `runId#attempts` into run_claims (a
    * duplicate _id fails for every other instance); `attempts` grows with each claim.
    */
-  private async claim(filter: Record<string, unknown>): Promise<ClaimedRun | 'contended' | null> {
+  private async claim(filter: Record<string, unknown>): Promise<ClaimedRun | { contended: string } | null> {
     const Run = this.ctx.models.Run;
     // No sort: FerretDB v1 cannot use an index for it and would sort the whole collection on every
     // poll. Fairness comes from events (run.created, approval.decided); the poll is the safety net.
@@ -174,26 +187,36 @@ export class WorkflowEngine {
     if (!cand) return null;
     const n = cand.attempts ?? 0;
     const key = `${cand._id}#${n}`;
-    if (!(await claimOnce(Run, RUN_CLAIMS, key, { owner: this.instanceId }))) return 'contended';
+    if (!(await claimOnce(Run, RUN_CLAIMS, key, { owner: this.instanceId }))) {
+      // A claim older than a lease whose run never moved on: its claimer died in between. Release it.
+      const claim = (await Run.db.collection(RUN_CLAIMS).findOne({ _id: key as never })) as { at?: Date } | null;
+      if (claim?.at && Date.now() - claim.at.getTime() > this.opts.leaseMs) await Run.db.collection(RUN_CLAIMS).deleteOne({ _id: key as never, at: claim.at });
+      return { contended: cand._id };
+    }
     const run = await Run.findOneAndUpdate({ ...filter, _id: cand._id, attempts: n }, this.claimUpdate(), { returnDocument: 'after', lean: true });
     if (!run) {
       // The run changed under us: release the claim so this attempt number stays claimable.
       await Run.db.collection(RUN_CLAIMS).deleteOne({ _id: key as never });
-      return 'contended';
+      return { contended: cand._id };
     }
     return run as unknown as ClaimedRun;
   }
 
   /** Decisions first (a human is waiting), then new runs, then runs whose worker died. */
   private async claimNext(): Promise<ClaimedRun | null> {
-    for (const filter of [
+    for (const base of [
       { status: 'WAITING_APPROVAL', pendingResume: { $exists: true } },
       { status: 'PENDING' },
       { status: 'RUNNING', leaseUntil: { $lt: new Date() } },
     ]) {
-      const run = await this.claim(filter);
-      if (run === 'contended') return null;
-      if (run) return run;
+      // A contended candidate is skipped for this pass, so one stuck run cannot starve the others.
+      const skip: string[] = [...this.inflight.keys()];
+      for (let i = 0; i < 5; i++) {
+        const run = await this.claim(skip.length ? { ...base, _id: { $nin: skip } } : base);
+        if (!run) break;
+        if (!('contended' in run)) return run;
+        skip.push(run.contended);
+      }
     }
     return null;
   }

@@ -6,18 +6,13 @@ import type { ResumeDecision } from './types.ts';
 type Ctl = Pick<AppContext, 'models' | 'events' | 'logger'>;
 
 /**
- * Hands a decision to the run: stored on the Run first (so no crash can lose it), then a hint
- * wakes the engine of whichever instance runs workflows. Works from web-only instances too.
+ * Hands a decision to the run. The decision is already stored on the Approval (claim-protected);
+ * this only wakes the engine, which writes it to the Run through its own write chain (on FerretDB a
+ * second, concurrent writer of the Run document could undo the engine's writes). Engines on other
+ * instances find decided approvals of waiting runs by polling.
  */
 export async function resumeRun(ctx: Ctl, runId: string, decision: ResumeDecision): Promise<boolean> {
-  const res = await ctx.models.Run.updateOne(
-    { _id: runId, status: { $in: ['WAITING_APPROVAL', 'RUNNING'] }, pendingResume: { $exists: false } },
-    { $set: { pendingResume: decision } },
-  );
-  if (res.modifiedCount === 0) {
-    ctx.logger.warn('resume ignored: run is not waiting for a decision', { runId });
-    return false;
-  }
+  ctx.logger.debug('decision handed to the engine', { runId, approvalId: decision.approvalId });
   ctx.events.emit('approval.decided', decision.approvalId);
   return true;
 }
