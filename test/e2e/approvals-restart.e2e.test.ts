@@ -16,7 +16,7 @@ beforeAll(async () => {
   fakes = await startFakes();
   const { uri } = uniqueMongoUri('apprestart');
   // A short lease, so a run whose worker was SIGKILLed is retaken quickly after the restart.
-  app = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', ORCH_RUN_LEASE: '2s', LOG_LEVEL: 'warn' } });
+  app = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', ORCH_RUN_LEASE: '2s', ORCH_INGEST_LEASE_MS: '2000', LOG_LEVEL: 'warn' } });
   conn = await mongoose.createConnection(uri).asPromise();
   db = createModels(conn);
 });
