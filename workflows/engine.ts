@@ -3,6 +3,7 @@ import { Counter, Histogram } from 'prom-client';
 import type { AppContext } from '../src/context.ts';
 import { newId } from '../src/ids.ts';
 import { claimOnce, RUN_CLAIMS } from '../src/services/claims.ts';
+import { getMode } from '../src/services/settings.ts';
 import { createCheckpointer } from './checkpointer.ts';
 import { classify, reasonOf } from './errors.ts';
 import { reportFailedRun } from './failure-alert.ts';
@@ -235,7 +236,7 @@ export class WorkflowEngine {
     return {
       runId: run._id,
       workflowId: run.workflowId,
-      mode: run.mode ?? this.ctx.config.ORCH_MODE,
+      mode: run.mode ?? this.ctx.config.ORCH_MODE, // set from getMode() before the first execution
       envelope,
       raw: null,
       record: null,
@@ -270,7 +271,10 @@ export class WorkflowEngine {
     try {
       const graph = this.graphs.get(run.workflowId);
       if (!graph) throw Object.assign(new Error(`unknown workflow "${run.workflowId}"`), { name: 'ConfigurationError' });
-      if (!run.mode) await Run.updateOne({ _id: run._id }, { $set: { mode: this.ctx.config.ORCH_MODE } });
+      if (!run.mode) {
+        run.mode = await getMode(this.ctx);
+        await Run.updateOne({ _id: run._id }, { $set: { mode: run.mode } });
+      }
       const config = { configurable: { thread_id: run._id }, recursionLimit: 100 };
       const snap = await graph.getState(config);
       const waiting = snap.tasks.some((t) => (t.interrupts?.length ?? 0) > 0);

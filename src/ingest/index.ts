@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RequestHandler, Router } from 'express';
+import { getMode } from '../services/settings.ts';
 import type { AppContext } from '../context.ts';
 import { eventsApi } from '../http/api-events.ts';
 import { loadTriggerTable } from '../../workflows/triggers.ts';
@@ -34,7 +35,7 @@ export function createIngest(ctx: AppContext): Ingest {
     metrics,
     logger,
     events: ctx.events,
-    mode: config.ORCH_MODE,
+    mode: () => getMode(ctx),
     maxAttempts: config.ORCH_INGEST_MAX_ATTEMPTS,
   };
   const poller = createUnitPoller({

@@ -20,7 +20,7 @@ export interface ProcessDeps {
   metrics: IngestMetrics;
   logger: Logger;
   events: EventBus;
-  mode: 'dry-run' | 'live';
+  mode: () => Promise<'dry-run' | 'live'>;
   maxAttempts: number;
 }
 

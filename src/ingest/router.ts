@@ -25,7 +25,8 @@ export interface CreateRunsDeps {
   models: Pick<Models, 'Run'>;
   events: EventBus;
   metrics: IngestMetrics;
-  mode: 'dry-run' | 'live';
+  /** The mode in force when the run is created (runtime setting, see src/services/settings.ts). */
+  mode: () => Promise<'dry-run' | 'live'>;
 }
 
 /**
@@ -35,6 +36,7 @@ export interface CreateRunsDeps {
  */
 export async function createRuns(deps: CreateRunsDeps, unitId: string, env: Envelope, matches: TriggerMatch[], forced?: { by: string }): Promise<RunOutcome[]> {
   const out: RunOutcome[] = [];
+  const mode = matches.length ? await deps.mode() : 'dry-run';
   for (const m of matches) {
     const key = correlationKey(env, m.workflowId) + (forced ? `:forced:${unitId}` : '');
     const runId = newId('run');
@@ -47,7 +49,7 @@ export async function createRuns(deps: CreateRunsDeps, unitId: string, env: Enve
       correlationKey: key,
       trigger: { subscriptionTypes: env.meta.subscriptionTypes, eventIds: env.meta.eventIds, unitId, reason: `${m.trigger}: ${m.reason}` },
       envelope: env,
-      mode: deps.mode,
+      mode,
       ...(forced ? { forcedBy: forced.by } : {}),
     };
     try {

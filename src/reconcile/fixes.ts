@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.ts';
 import { audit } from '../services/audit.ts';
 import { authorize } from '../services/rbac.ts';
+import { getMode } from '../services/settings.ts';
 import { retryRun } from '../../workflows/run-control.ts';
 import { addNote, closeException, getException, type ExceptionView } from './exceptions.ts';
 import { describeWrites } from './proposals.ts';
@@ -28,7 +29,7 @@ export async function previewFix(ctx: FixCtx, id: string): Promise<FixResult> {
   if (!exc) return notFound(id);
   const writes = exc.proposedFix?.writes ?? [];
   const lines = describeWrites(writes);
-  const mode = ctx.config.ORCH_MODE === 'live' ? 'live' : 'dry-run (Apply would only show these)';
+  const mode = (await getMode(ctx)) === 'live' ? 'live' : 'dry-run (Apply would only show these)';
   const body = lines.length ? lines.map((l) => `• ${l}`).join('\n') : '(no automatic writes: this fix is done by hand)';
   return { ok: true, outcome: 'dry_run', exception: exc, writes, message: `${exc.proposedFix?.summary ?? 'No fix proposed'}\nMode: ${mode}\n${body}` };
 }
@@ -68,7 +69,7 @@ export async function applyFix(ctx: FixCtx, input: ApplyInput): Promise<FixResul
     await audit(ctx.models, { actor: input.actor, action: 'exception.apply', target: exc._id, outcome: 'refused', reason: check.explanation });
     return { ok: false, reason: 'state_changed', exception: exc, message: check.explanation };
   }
-  if (ctx.config.ORCH_MODE !== 'live') {
+  if ((await getMode(ctx)) !== 'live') {
     await audit(ctx.models, { actor: input.actor, action: 'exception.apply', target: exc._id, outcome: 'done', details: { dryRun: true, writes: describeWrites(writes) } });
     return { ok: true, outcome: 'dry_run', exception: exc, writes, message: `Dry-run mode: nothing was written. Live mode would perform:\n${describeWrites(writes).map((l) => `• ${l}`).join('\n')}` };
   }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { AppContext } from '../context.ts';
 import { newId } from '../ids.ts';
+import { getMode } from '../services/settings.ts';
 import type { ReconcileSummaryInput } from '../../blocks/reconcile-summary.ts';
 import { scanFailedRuns, recordFailedRun } from './dlq.ts';
 import type { ExceptionView } from './exceptions.ts';
@@ -83,7 +84,7 @@ export async function autoRepairTypes(ctx: Pick<AppContext, 'models'>): Promise<
 
 /** Live mode only; each repair goes through Apply (re-check, claim, audit) as `orch:auto-repair`. */
 export async function autoRepair(ctx: ReconcileCtx, opened: readonly ExceptionView[]): Promise<{ applied: string[]; failed: number }> {
-  if (ctx.config.ORCH_MODE !== 'live' || opened.length === 0) return { applied: [], failed: 0 };
+  if (opened.length === 0 || (await getMode(ctx)) !== 'live') return { applied: [], failed: 0 };
   const types = await autoRepairTypes(ctx);
   const applied: string[] = [];
   let failed = 0;

@@ -6,7 +6,8 @@ type SettingsCtx = Pick<AppContext, 'config' | 'models'>;
 
 // A short cache keeps the per-run read cheap; setMode clears it, other instances see a change within a second.
 const CACHE_MS = 1000;
-const cache = new WeakMap<object, { mode: Mode; at: number }>();
+// Caches the stored value only (null = none stored): the ORCH_MODE fallback is applied per call.
+const cache = new WeakMap<object, { stored: Mode | null; at: number }>();
 
 /**
  * The mode in force: the `mode` setting in MongoDB, or ORCH_MODE when nobody has set one yet.
@@ -14,11 +15,11 @@ const cache = new WeakMap<object, { mode: Mode; at: number }>();
  */
 export async function getMode(ctx: SettingsCtx): Promise<Mode> {
   const hit = cache.get(ctx.models);
-  if (hit && Date.now() - hit.at < CACHE_MS) return hit.mode;
+  if (hit && Date.now() - hit.at < CACHE_MS) return hit.stored ?? ctx.config.ORCH_MODE;
   const doc = await ctx.models.Setting.findById('mode', { value: 1 }).lean();
-  const mode: Mode = doc?.value === 'live' || doc?.value === 'dry-run' ? doc.value : ctx.config.ORCH_MODE;
-  cache.set(ctx.models, { mode, at: Date.now() });
-  return mode;
+  const stored: Mode | null = doc?.value === 'live' || doc?.value === 'dry-run' ? doc.value : null;
+  cache.set(ctx.models, { stored, at: Date.now() });
+  return stored ?? ctx.config.ORCH_MODE;
 }
 
 /** Stores the mode and audits the change; returns the previous mode. */

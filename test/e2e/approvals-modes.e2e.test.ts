@@ -84,3 +84,18 @@ describe('approval lifecycle jobs', () => {
     expect(fakes.slack.messages.filter((m) => (m.text ?? '').includes(approvalIdOf(sheet)) && (m.text ?? '').includes('has waited'))).toHaveLength(1);
   });
 });
+
+describe('runtime mode switch', () => {
+  it('when the mode setting is switched to live while the app runs, then the next run performs its writes', async () => {
+    // What `/orch mode live` stores after confirmation; ORCH_MODE=dry-run stays in the environment.
+    await db.Setting.updateOne({ _id: 'mode' }, { $set: { value: 'live', updatedBy: 'UADMIN1' } }, { upsert: true });
+    await new Promise((r) => setTimeout(r, 1100)); // the mode cache lives 1 s
+    await dealWebhook(app, fakes, '6690', { dealname: 'Live Deal', amount: '40000' });
+    const sheet = await waitForSheet(fakes, 'Live Deal');
+    expect(textOf(sheet)).not.toContain('Dry-run mode');
+    await click(app, sheet, 'approval_approve');
+    await until(async () => (await run('6690'))?.status === 'COMPLETED', 20_000, 'live deal run COMPLETED');
+    expect((await run('6690'))?.mode).toBe('live');
+    expect(fakes.hubspot.get('deals', '6690')?.properties.orch_procurement_status).toBe('approved');
+  });
+});
