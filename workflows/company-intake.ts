@@ -2,6 +2,7 @@ import { END, START, StateGraph } from '@langchain/langgraph';
 import type { IntendedWrite } from '../blocks/approval-sheet.ts';
 import { fromMirrorFields, HUBSPOT_PROPERTIES, MIRROR_ID_FIELD, MIRROR_TABLE, toMirrorFields } from '../src/reconcile/mirror-fields.ts';
 import { policyInForce } from '../src/services/policies.ts';
+import { scheduleAfterWrite } from '../jobs/reconcile.ts';
 import { requestApproval } from './approval-step.ts';
 import { fetchObject, toNumber, toText } from './common-nodes.ts';
 import { computeDiff } from './diff.ts';
@@ -120,6 +121,8 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
       // Upsert keyed by the HubSpot id: a replay after a crash updates the same record.
       const res = await integrations.airtable.upsertBy(MIRROR_TABLE, MIRROR_ID_FIELD, write.fields ?? {});
       await integrations.lineage.recordWrite({ runId: s.runId, system: 'airtable', recordId: res.id, op: res.created ? 'create' : 'update' });
+      // Check just the written fields again in a few minutes: catches half-applied or overwritten writes.
+      await scheduleAfterWrite(deps.ctx, { hubspotId: company(s).hubspotId, fields: Object.keys(write.fields ?? {}) });
       return { writes: [{ ...write, performed: true, recordId: res.id }], outcome: s.outcome === 'pending' ? 'written' : s.outcome };
     },
     attach_sop: async (s) => {

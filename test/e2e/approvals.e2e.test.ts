@@ -73,6 +73,9 @@ describe('company intake with approval', () => {
     const audit = await db.AuditEntry.find({ action: 'approval.approve', target: approvalIdOf(sheet) }).lean();
     expect(audit).toHaveLength(1);
     expect(audit[0]?.details).toMatchObject({ policy: { name: 'company-intake', version: 1 } });
+    // The mirror write schedules an after-write reconciliation of just this company.
+    const check = await until(async () => conn.collection('agenda_jobs').findOne({ name: 'reconcile:after-write', 'data.hubspotId': '9101' }), 10_000, 'after-write check');
+    expect(new Date(check.nextRunAt as Date).getTime()).toBeGreaterThan(Date.now());
   });
 
   it('when two admins click Approve at the same time, then exactly one decision is recorded and the other is told who won', async () => {
