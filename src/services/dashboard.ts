@@ -54,10 +54,14 @@ export async function computeDashboard(ctx: DashboardCtx, now = new Date()): Pro
   };
 }
 
+/** Units waiting: debounce windows not yet processed plus units waiting for another enrichment attempt. */
 async function countPendingUnits(ctx: DashboardCtx): Promise<number | null> {
-  const WorkUnit = (ctx.models as Record<string, unknown>).WorkUnit as DashboardCtx['models']['Run'] | undefined;
-  if (!WorkUnit) return null;
-  return WorkUnit.countDocuments({ status: 'pending' } as never);
+  const models = ctx.models as Record<string, unknown>;
+  const WorkUnit = models.WorkUnit as DashboardCtx['models']['Run'] | undefined;
+  const PendingUnit = models.PendingUnit as DashboardCtx['models']['Run'] | undefined;
+  if (!WorkUnit || !PendingUnit) return null;
+  const [windows, retrying] = await Promise.all([PendingUnit.countDocuments({} as never), WorkUnit.countDocuments({ status: 'pending' } as never)]);
+  return windows + retrying;
 }
 
 interface Cache {
