@@ -1,5 +1,6 @@
 import type { AppContext } from '../src/context.ts';
 import { alert } from '../src/services/alerts.ts';
+import { ownerEmailOf } from '../src/services/owners.ts';
 import { truncate } from '../blocks/limits.ts';
 import { maskPii } from '../blocks/pii.ts';
 
@@ -17,7 +18,7 @@ export interface FailedRunInfo {
  * an alert through SURFACES' alert service (DM to the owner or admins, deduplicated per key).
  * Never throws: failing to alert must not hide the failure itself, which is on the Run.
  */
-export async function reportFailedRun(ctx: Pick<AppContext, 'config' | 'logger' | 'models' | 'slack' | 'metrics'>, f: FailedRunInfo): Promise<void> {
+export async function reportFailedRun(ctx: Pick<AppContext, 'config' | 'logger' | 'models' | 'slack' | 'metrics' | 'integrations'>, f: FailedRunInfo): Promise<void> {
   const text = truncate(
     `:rotating_light: Run \`${f.runId}\` (${f.workflowId}, ${f.objectType} ${f.objectId}) failed: *${f.errorClass}* — ${maskPii(f.reason)}`,
     3000,
@@ -25,7 +26,9 @@ export async function reportFailedRun(ctx: Pick<AppContext, 'config' | 'logger' 
   await ctx.slack.chat.postMessage({ channel: ctx.config.ORCH_ALERTS_CHANNEL, text, unfurl_links: false }).catch((err: Error) => {
     ctx.logger.error('could not post the run failure to the alerts channel', { runId: f.runId, error: err.message });
   });
-  await alert(ctx, { key: `run_failed:${f.workflowId}:${f.errorClass}`, kind: 'run_failed', severity: 'high', text, runId: f.runId }).catch((err: Error) => {
+  // The HubSpot owner of the object hears about it first; without one, the admins do.
+  const ownerEmail = await ownerEmailOf(ctx, f.objectType, f.objectId);
+  await alert(ctx, { key: `run_failed:${f.workflowId}:${f.errorClass}`, kind: 'run_failed', severity: 'high', text, runId: f.runId, ownerEmail }).catch((err: Error) => {
     ctx.logger.error('could not send the run failure alert', { runId: f.runId, error: err.message });
   });
 }

@@ -22,6 +22,8 @@ export interface HubSpotAdapter {
   listObjects(type: string, opts: { after?: string; limit?: number; properties: string[] }): Promise<{ results: HubSpotObject[]; after?: string }>;
   /** Every associated id (follows paging). */
   getAssociations(fromType: string, id: string, toType: string): Promise<string[]>;
+  /** The owner's email (CRM owners API), null when the owner does not exist. */
+  getOwnerEmail(ownerId: string): Promise<string | null>;
   health(): Promise<Health>;
   stop(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export function createHubSpot(opts: HubSpotOptions): HubSpotAdapter | null {
   const objects = client.crm.objects.basicApi;
   const batch = client.crm.objects.batchApi;
   const assoc = client.crm.associations.v4.basicApi;
+  const owners = client.crm.owners.ownersApi;
   const r = createResilience({
     service: 'hubspot',
     classify: classifyHubSpot,
@@ -121,6 +124,16 @@ export function createHubSpot(opts: HubSpotOptions): HubSpotAdapter | null {
       const page = await r.call('listObjects', () => objects.getPage(type, limit, after, properties));
       const next = page.paging?.next?.after;
       return { results: page.results.map((o) => toObject(o as SdkObject)), ...(next ? { after: next } : {}) };
+    },
+    async getOwnerEmail(ownerId) {
+      if (!/^\d+$/.test(ownerId)) return null;
+      try {
+        const o = await r.call('getOwner', () => owners.getById(Number(ownerId)));
+        return o.email ?? null;
+      } catch (err) {
+        if (err instanceof IntegrationError && err.kind === 'not_found') return null;
+        throw err;
+      }
     },
     async getAssociations(fromType, id, toType) {
       const ids: string[] = [];

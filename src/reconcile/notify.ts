@@ -3,13 +3,14 @@ import { alert } from '../services/alerts.ts';
 import { buildExceptionCard, buildExceptionList, exceptionText } from '../../blocks/exception-card.ts';
 import { buildReconcileSummary, summaryText, type ReconcileSummaryInput } from '../../blocks/reconcile-summary.ts';
 import type { ExceptionView } from './exceptions.ts';
+import { ownerEmailOf } from '../services/owners.ts';
 
 /**
  * Slack side of reconciliation: the summary and the exception cards go to ORCH_ALERTS_CHANNEL;
  * high severity also DMs the owner (or the admins) through the shared alerts service.
  * Slack failures are logged, never allowed to fail the reconciliation that produced them.
  */
-export type NotifyCtx = Pick<AppContext, 'config' | 'logger' | 'models' | 'slack' | 'metrics'>;
+export type NotifyCtx = Pick<AppContext, 'config' | 'logger' | 'models' | 'slack' | 'metrics' | 'integrations'>;
 
 /** Up to this many new exceptions get a card each; more become one list message. */
 export const CARDS_PER_RUN = 5;
@@ -37,7 +38,8 @@ export async function postExceptionCards(ctx: NotifyCtx, exceptions: readonly Ex
     ctx.logger.error('could not post exception cards', { count: exceptions.length, error: (err as Error).message });
   }
   for (const e of exceptions.filter((x) => x.severity === 'high')) {
-    await alert(ctx, { key: `exception:${e.type}:${e.objectType}:${e.objectId}`, kind: 'exception', severity: 'high', text: exceptionText(e), exceptionId: e._id }).catch((err: Error) =>
+    const ownerEmail = await ownerEmailOf(ctx, e.objectType, e.objectId);
+    await alert(ctx, { key: `exception:${e.type}:${e.objectType}:${e.objectId}`, kind: 'exception', severity: 'high', text: exceptionText(e), exceptionId: e._id, ownerEmail }).catch((err: Error) =>
       ctx.logger.error('could not DM a high-severity exception', { exceptionId: e._id, error: err.message }),
     );
   }

@@ -331,3 +331,17 @@ describe('dead letters', () => {
     expect((await scanFailedRuns(ctx)).closed).toBe(1);
   });
 });
+
+// Last in the file: it adds to the metric counters the first test checks.
+describe('owner DMs', () => {
+  it('when a high-severity exception concerns a company with a HubSpot owner, then the owner gets the DM, not the admins', async () => {
+    fakes.hubspot.addOwner({ id: '77', email: 'dana.owner@example.com', firstName: 'Dana' });
+    fakes.slack.addUser({ id: 'UOWNER77', email: 'dana.owner@example.com', name: 'dana' });
+    put('50', { domain: 'fifty.com' });
+    row('rec50', '50', { Domain: 'old-fifty.com' }); // drift on an identity field: high severity
+    await run();
+    const dm = await until(async () => fakes.slack.messagesIn('UOWNER77')[0], 10_000, 'owner DM');
+    expect(`${dm.text} ${JSON.stringify(dm.blocks ?? [])}`).toContain('Acme 50');
+    expect(fakes.slack.messagesIn('UADMIN1')).toEqual([]);
+  });
+});
