@@ -88,8 +88,11 @@ describe('company intake with approval', () => {
     const approval = await db.Approval.findById(approvalIdOf(sheet)).lean();
     expect(approval?.status).toBe('APPROVED');
     expect(loserNote.user).not.toBe(approval?.decidedBy);
-    expect(await db.AuditEntry.countDocuments({ action: 'approval.approve', target: approvalIdOf(sheet), outcome: 'done' })).toBe(1);
+    // The winner audits after its ack, so the loser's note can arrive first: wait for the run to end.
     await finished('9102');
+    const decided = { action: 'approval.approve', target: approvalIdOf(sheet), outcome: 'done' };
+    await until(async () => (await db.AuditEntry.countDocuments(decided)) > 0, 10_000, 'decision audited');
+    expect(await db.AuditEntry.countDocuments(decided)).toBe(1);
     expect(accounts().filter((r) => r.fields['HubSpot Id'] === '9102')).toHaveLength(1);
   });
 
