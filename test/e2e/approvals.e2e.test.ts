@@ -90,9 +90,9 @@ describe('company intake with approval', () => {
     expect(loserNote.user).not.toBe(approval?.decidedBy);
     // The winner audits after its ack, so the loser's note can arrive first: wait for the run to end.
     await finished('9102');
-    const decided = { action: 'approval.approve', target: approvalIdOf(sheet), outcome: 'done' };
-    await until(async () => (await db.AuditEntry.countDocuments(decided)) > 0, 10_000, 'decision audited');
-    expect(await db.AuditEntry.countDocuments(decided)).toBe(1);
+    const audited = () => db.AuditEntry.countDocuments({ action: 'approval.approve', target: approvalIdOf(sheet), outcome: 'done' });
+    await until(async () => (await audited()) > 0, 10_000, 'decision audited');
+    expect(await audited()).toBe(1);
     expect(accounts().filter((r) => r.fields['HubSpot Id'] === '9102')).toHaveLength(1);
   });
 
