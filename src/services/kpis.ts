@@ -4,19 +4,13 @@
  * percentile accumulators), so percentiles and joins are done here, in memory, on one week of rows.
  */
 import type { AppContext } from '../context.ts';
+import type { RunRow } from '../../blocks/run-list.ts';
 
-export interface KpiRun {
-  _id: string;
-  workflowId: string;
-  status: string;
-  objectType?: string;
-  objectId?: string;
-  startedAt: Date;
-  finishedAt?: Date | null;
+/** A run row as the run list shows it, plus what the KPIs need. */
+export interface KpiRun extends RunRow {
   approvalWaitMs?: number | null;
   retried?: boolean | null;
   attempts?: number | null;
-  error?: string | null;
 }
 export interface KpiApproval {
   _id: string;
