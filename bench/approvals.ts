@@ -20,6 +20,27 @@ import { click } from '../test/helpers/approvals.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1);
+/** BENCH_DB_PROFILE=1: the app logs every database command ≥ 1 ms; the bench sums them by command and collection. */
+const PROFILE = process.env.BENCH_DB_PROFILE === '1';
+
+/** Sums the app's slow-command log lines: where the database time goes. */
+function dbProfile(logs: string): string[] {
+  const agg = new Map<string, { n: number; total: number; max: number }>();
+  for (const line of logs.split('\n')) {
+    if (!line.includes('slow database command')) continue;
+    const e = JSON.parse(line) as { command: string; collection?: string; durationMs: number };
+    const key = `${e.command} ${e.collection ?? ''}`;
+    const a = agg.get(key) ?? { n: 0, total: 0, max: 0 };
+    a.n += 1;
+    a.total += e.durationMs;
+    a.max = Math.max(a.max, e.durationMs);
+    agg.set(key, a);
+  }
+  return [...agg.entries()]
+    .sort((x, y) => y[1].total - x[1].total)
+    .slice(0, 25)
+    .map(([k, a]) => `${k.padEnd(40)} n=${String(a.n).padStart(6)} total ${String(a.total).padStart(7)} ms  mean ${(a.total / a.n).toFixed(1).padStart(6)} ms  max ${a.max} ms`);
+}
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 const fmt = (n: number) => `${n.toFixed(1)} ms`;
@@ -27,15 +48,25 @@ const fmt = (n: number) => `${n.toFixed(1)} ms`;
 type Call = { path: string; body: unknown };
 const bodyText = (c: Call) => JSON.stringify(c.body ?? '');
 
-async function one(app: AppProcess, fakes: Fakes, i: number, out: { sheet: number[]; ack: number[]; updated: number[]; errors: string[] }) {
+async function one(app: AppProcess, fakes: Fakes, i: number, out: { sheet: number[]; ack: number[]; updated: number[]; errors: string[]; phases: Map<string, number[]> }) {
   const id = String(500_000 + i);
-  const name = `Bench Co ${i} ${randomBytes(3).toString('hex')}`;
+  // A letter between the digits: "Bench Co 7 633963" looks like a phone number and is masked in the sheet.
+  const name = `Bench Co ${i} h${randomBytes(3).toString('hex')}`;
   fakes.hubspot.put('companies', { id, properties: { name, domain: `bench${i}.example`, numberofemployees: '5000', industry: 'SOFTWARE' } });
   const t0 = performance.now();
+  const sentAt = Date.now();
   const posted = fakes.slack.waitFor((c: Call) => c.path.endsWith('/chat.postMessage') && bodyText(c).includes(name), 30_000);
   const res = await app.postHubSpot([creation('company', id)]);
   if (res.status !== 200) throw new Error(`webhook ${res.status}`);
-  await posted.catch((e: Error) => Promise.reject(new Error(`sheet never posted: ${e.message.split('\n')[0]}`)));
+  await posted.catch(async (e: Error) => {
+    // Say where the run stood, so a missing sheet can be told apart from a slow one.
+    const runs = await app.api<{ items: { id: string; status: string }[] }>('GET', `/api/runs?objectId=${id}`).catch(() => null);
+    const run = runs?.body.items[0];
+    const detail = run ? await app.api<{ steps?: { name: string; status: string }[]; error?: string }>('GET', `/api/runs/${run.id}`).catch(() => null) : null;
+    const steps = detail?.body.steps?.map((s) => `${s.name}:${s.status}`).join(',') ?? '';
+    const mentions = run ? fakes.slack.calls.filter((c) => bodyText(c).includes(run.id)).map((c) => `${c.path} -> ${c.status}`) : [];
+    throw new Error(`sheet never posted (${e.message.split('\n')[0]}); run ${run ? `${run.id} ${run.status} [${steps}] ${detail?.body.error ?? ''}` : 'not created'}; Slack calls naming the run: ${mentions.join(', ') || 'none'}; approvals ${JSON.stringify((detail?.body as { approvals?: unknown }).approvals ?? null).slice(0, 400)}`);
+  });
   out.sheet.push(performance.now() - t0);
   const msg = fakes.slack.messages.find((m) => !m.thread_ts && (m.text ?? '').includes(name));
   if (!msg) throw new Error('sheet not stored in the fake');
@@ -47,6 +78,25 @@ async function one(app: AppProcess, fakes: Fakes, i: number, out: { sheet: numbe
   if (ack.status !== 200) throw new Error(`click ${ack.status}`);
   await updated.catch((e: Error) => Promise.reject(new Error(`message never updated: ${e.message.split('\n')[0]}`)));
   out.updated.push(performance.now() - t1);
+  if (PROFILE) await phases(app, id, sentAt, out.phases);
+}
+
+/** Where webhook → sheet went for one run: until the run existed, until its first step, then each step. */
+async function phases(app: AppProcess, objectId: string, sentAt: number, into: Map<string, number[]>) {
+  const list = await app.api<{ items: { id: string; startedAt: string }[] }>('GET', `/api/runs?objectId=${objectId}`);
+  const run = list.body.items[0];
+  if (!run) return;
+  const detail = await app.api<{ steps: { name: string; startedAt: string; finishedAt?: string }[] }>('GET', `/api/runs/${run.id}`);
+  const add = (k: string, ms: number) => into.set(k, [...(into.get(k) ?? []), ms]);
+  const at = (d?: string) => (d ? new Date(d).getTime() : NaN);
+  add('webhook → run created', at(run.startedAt) - sentAt);
+  let prev = at(run.startedAt);
+  for (const step of detail.body.steps) {
+    add(`gap before ${step.name}`, at(step.startedAt) - prev);
+    add(`step ${step.name}`, at(step.finishedAt) - at(step.startedAt));
+    prev = at(step.finishedAt);
+    if (step.name === 'approval') break;
+  }
 }
 
 async function main() {
@@ -64,9 +114,9 @@ async function main() {
   const app = await startAppProcess({
     fakes,
     mongoUri: u.toString(),
-    env: { ORCH_MODE: 'live', ORCH_DEBOUNCE_MS: '0', ORCH_INGEST_POLL_MS: '100', ORCH_RUNS_POLL: '200ms', ORCH_RUN_CONCURRENCY: '8', LOG_LEVEL: 'warn' },
+    env: { ...(PROFILE ? { ORCH_DB_SLOW_MS: '1' } : {}), ORCH_MODE: 'live', ORCH_DEBOUNCE_MS: '0', LOG_LEVEL: 'warn' },
   });
-  const out = { sheet: [] as number[], ack: [] as number[], updated: [] as number[], errors: [] as string[] };
+  const out = { sheet: [] as number[], ack: [] as number[], updated: [] as number[], errors: [] as string[], phases: new Map<string, number[]>() };
   // Partial figures as it goes, so a slow database still leaves numbers behind.
   const report = (label: string) => {
     const line = (name: string, a: number[]) => {
@@ -97,6 +147,10 @@ async function main() {
   if (out.errors.length) {
     console.log('first errors:', out.errors.slice(0, 5).map((e) => e.split('\n')[0]));
     console.log(app.logs().split('\n').filter((l) => l.startsWith('{')).slice(-10).join('\n'));
+  }
+  if (PROFILE) {
+    console.log(['webhook → sheet by phase (p50 / p95):', ...[...out.phases].map(([k, a]) => { const v = [...a].sort((x, y) => x - y); return `  ${k.padEnd(32)} ${fmt(pct(v, 50))} / ${fmt(pct(v, 95))}`; })].join('\n'));
+    console.log(['database time by command (commands ≥ 1 ms):', ...dbProfile(app.logs())].join('\n'));
   }
   await app.stop();
   await fakes.stop();

@@ -66,6 +66,7 @@ export const configSchema = z
     ORCH_DATA_DIR: z.string().default('.data'),
     ORCH_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     ORCH_MONGO_RETRY_MS: z.coerce.number().int().min(0).default(30_000),
+    ORCH_DB_SLOW_MS: z.coerce.number().int().min(0).default(1000),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   });
 
@@ -97,6 +98,7 @@ export const CONFIG_HINTS: Record<string, string> = {
   ORCH_MODE: 'dry-run (default: show intended writes, perform none) or live',
   ORCH_ROLE: 'all (default), web (HTTP only) or worker (jobs and workflows only)',
   ORCH_MONGO_RETRY_MS: 'how long start-up keeps retrying an unreachable MongoDB before exiting 1 (default 30000)',
+  ORCH_DB_SLOW_MS: 'database commands slower than this (ms) are logged at warn with command and collection (default 1000; 0 = off)',
   AIRTABLE_BASE_ID: 'the appXXXXXXXX id of the base holding the Accounts table',
   NOTION_SOP_DATABASE_ID: 'optional: id of the Notion database listing SOPs (from its URL); unset = SOPs are found by workspace search',
   ORCH_RUN_LEASE: 'how long a worker owns a RUNNING run without renewing it (e.g. 60s); after that another instance retakes it',

@@ -55,7 +55,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   }
   let mongo: MongoHandles;
   try {
-    mongo = await connectMongo({ uri: mongoUri, logger, maxRetryTimeMs: config.ORCH_MONGO_RETRY_MS });
+    mongo = await connectMongo({ uri: mongoUri, logger, maxRetryTimeMs: config.ORCH_MONGO_RETRY_MS, slowMs: config.ORCH_DB_SLOW_MS });
   } catch (err) {
     await lifecycle.stop(config.ORCH_SHUTDOWN_TIMEOUT_MS);
     throw err;

@@ -32,6 +32,36 @@ export interface ConnectOptions {
   /** Give up after this long; the default suits a container that starts before its database. */
   maxRetryTimeMs?: number;
   serverSelectionTimeoutMs?: number;
+  /** Log every database command slower than this (ms) at warn; 0 turns the slow-command log off. */
+  slowMs?: number;
+}
+
+interface CommandEvent {
+  commandName: string;
+  requestId: number;
+  duration?: number;
+  command?: Record<string, unknown>;
+}
+
+/**
+ * Slow-command log on a driver client: one warn line per command over the threshold, naming the
+ * command and collection (never the filter values, which may hold customer data).
+ */
+function watchSlowCommands(client: { on(event: string, fn: (e: CommandEvent) => void): unknown }, slowMs: number, logger: Logger, source: string): void {
+  // Only the started event carries the command; remember its collection until the reply.
+  const collections = new Map<number, string | undefined>();
+  client.on('commandStarted', (e) => {
+    const target = e.command?.[e.commandName];
+    collections.set(e.requestId, typeof target === 'string' ? target : undefined);
+  });
+  const report = (outcome: string) => (e: CommandEvent) => {
+    const collection = collections.get(e.requestId);
+    collections.delete(e.requestId);
+    if ((e.duration ?? 0) < slowMs) return;
+    logger.warn('slow database command', { source, command: e.commandName, collection, durationMs: e.duration, outcome });
+  };
+  client.on('commandSucceeded', report('ok'));
+  client.on('commandFailed', report('failed'));
 }
 
 /** Connects with bounded retry; throws StartupError naming the host (no password) on failure. */
@@ -41,8 +71,10 @@ export async function connectMongo(opts: ConnectOptions): Promise<MongoHandles> 
   const budget = opts.maxRetryTimeMs ?? 30_000;
   // One attempt never outlasts a short retry budget: a closed port fails after the budget, not 3 s later.
   const selection = opts.serverSelectionTimeoutMs ?? Math.max(500, Math.min(3000, budget));
+  const slowMs = opts.slowMs ?? 0;
+  const monitorCommands = slowMs > 0;
   const open = async () => {
-    const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: selection, maxPoolSize: 20, autoIndex: false });
+    const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: selection, maxPoolSize: 20, autoIndex: false, monitorCommands });
     try {
       await conn.asPromise();
       return conn;
@@ -66,7 +98,11 @@ export async function connectMongo(opts: ConnectOptions): Promise<MongoHandles> 
     throw new StartupError(`Cannot connect to MongoDB at ${where}: ${(err as Error).message.split('\n')[0]}`);
   }
   const dbName = conn.db?.databaseName ?? 'orch';
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: selection, maxPoolSize: 10 });
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: selection, maxPoolSize: 10, monitorCommands });
+  if (monitorCommands) {
+    watchSlowCommands(conn.getClient(), slowMs, logger, 'models');
+    watchSlowCommands(client, slowMs, logger, 'driver');
+  }
   await client.connect();
   return {
     conn,
