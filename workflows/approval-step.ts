@@ -34,7 +34,8 @@ export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, 
   const { ctx } = deps;
   const { Approval } = ctx.models;
   const id = approvalIdFor(state.runId, req.step);
-  let approval = (await Approval.findOne({ runId: state.runId, step: req.step }).lean()) as unknown as StoredLike | null;
+  // By _id (derived from run and step): FerretDB v1 would scan every approval for {runId, step}.
+  let approval = (await Approval.findById(id).lean()) as unknown as StoredLike | null;
   if (!approval) {
     const now = new Date();
     const doc = {
@@ -64,7 +65,7 @@ export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, 
       throw slackError(err, 'posting the approval sheet');
     }
     approval = (await Approval.findOneAndUpdate(
-      { runId: state.runId, step: req.step },
+      { _id: id },
       { $setOnInsert: { ...doc, slack: { channel: res.channel, ts: res.ts } } },
       { upsert: true, returnDocument: 'after', lean: true },
     )) as unknown as StoredLike;

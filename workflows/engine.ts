@@ -1,14 +1,15 @@
 import { Command, isInterrupted, type CompiledStateGraph } from '@langchain/langgraph';
+import type { MongoDBSaver } from '@langchain/langgraph-checkpoint-mongodb';
 import { Counter, Histogram } from 'prom-client';
 import type { AppContext } from '../src/context.ts';
 import { newId } from '../src/ids.ts';
-import { claimOnce, RUN_CLAIMS } from '../src/services/claims.ts';
 import { getMode } from '../src/services/settings.ts';
 import { createCheckpointer } from './checkpointer.ts';
 import { classify, reasonOf } from './errors.ts';
 import { reportFailedRun } from './failure-alert.ts';
-import { createNodeWrapper } from './node-wrapper.ts';
+import { createNodeWrapper, type StepLedger } from './node-wrapper.ts';
 import { WORKFLOWS } from './registry.ts';
+import { candidateById, claimRun, findCandidates, kindOf, type Candidate, type ClaimedRun } from './run-claims.ts';
 import type { Envelope, ResumeDecision, RunStateValue, WorkflowIntegrations } from './types.ts';
 
 export interface EngineOptions {
@@ -17,16 +18,6 @@ export interface EngineOptions {
   concurrency: number;
   retries: number;
   retryMinTimeoutMs?: number;
-}
-
-interface ClaimedRun {
-  _id: string;
-  workflowId: string;
-  objectType: string;
-  objectId: string;
-  envelope?: Envelope;
-  mode?: 'dry-run' | 'live';
-  pendingResume?: ResumeDecision;
 }
 
 type DecidedApproval = { _id: string; runId: string; decision?: string; decidedBy?: string; decidedAt?: Date; reason?: string };
@@ -50,12 +41,23 @@ export class WorkflowEngine {
   private stopping = false;
   private polling = false;
   private pollAgain = false;
+  /** Claimable work was left for lack of a free slot: poll again when one frees up. */
+  private backlog = false;
+  /** Runs to look at again when their current invocation ends (something happened to them meanwhile). */
+  private readonly recheck = new Set<string>();
   private readonly runsFinished: Counter<'workflow' | 'status'>;
   private readonly stepSeconds: Histogram<'step' | 'status'>;
   /** Writes to one run document, chained: FerretDB updates are whole-document read-modify-write, so two concurrent updates of a run lose one of them. */
   private readonly runWrites = new Map<string, Promise<unknown>>();
+  private readonly ledger: StepLedger = new Map();
   private pollCount = 0;
   private readonly onCreated = (runId: string) => void this.claimById(runId);
+  private saver: MongoDBSaver | undefined;
+  /** A finished run is never resumed: its checkpoints only slow every later checkpoint query (FerretDB scans them). */
+  private readonly onFinished = (runId: string, status: string) => {
+    if (status !== 'COMPLETED' && status !== 'CANCELLED') return;
+    void this.saver?.deleteThread(runId).catch((err: Error) => this.ctx.logger.warn('could not delete the checkpoints of a finished run', { runId, error: err.message }));
+  };
   private readonly onDecided = (approvalId: string) => void this.deliverDecision(approvalId).catch((err: Error) => this.ctx.logger.warn('could not deliver a decision', { approvalId, error: err.message }));
 
   constructor(ctx: AppContext, integrations: WorkflowIntegrations, opts: EngineOptions) {
@@ -69,6 +71,7 @@ export class WorkflowEngine {
 
   async start(): Promise<void> {
     const saver = await createCheckpointer(this.ctx.mongo.client, this.ctx.mongo.dbName, this.ctx.logger);
+    this.saver = saver;
     const wrap = createNodeWrapper({
       models: this.ctx.models,
       logger: this.ctx.logger,
@@ -76,12 +79,14 @@ export class WorkflowEngine {
       ...(this.opts.retryMinTimeoutMs === undefined ? {} : { minTimeoutMs: this.opts.retryMinTimeoutMs }),
       onStep: (step, status, ms) => this.stepSeconds.observe({ step, status }, ms / 1000),
       serialize: (runId, fn) => this.serialize(runId, fn),
+      ledger: this.ledger,
     });
     for (const [id, build] of Object.entries(WORKFLOWS)) {
       this.graphs.set(id, build({ ctx: this.ctx, integrations: this.integrations }, wrap).compile({ checkpointer: saver }) as unknown as Graph);
     }
     this.ctx.events.on('run.created', this.onCreated);
     this.ctx.events.on('approval.decided', this.onDecided);
+    this.ctx.events.on('run.finished', this.onFinished);
     this.timer = setInterval(() => this.kick(), this.opts.pollMs);
     this.timer.unref();
     this.kick();
@@ -94,6 +99,7 @@ export class WorkflowEngine {
     clearInterval(this.timer);
     this.ctx.events.off('run.created', this.onCreated);
     this.ctx.events.off('approval.decided', this.onDecided);
+    this.ctx.events.off('run.finished', this.onFinished);
     await Promise.allSettled([...this.inflight.values()]);
   }
 
@@ -130,11 +136,38 @@ export class WorkflowEngine {
   private async poll(): Promise<void> {
     this.pollCount += 1;
     if (this.pollCount % 5 === 1) await this.repairLostResumes();
-    while (!this.stopping && this.inflight.size < this.opts.concurrency) {
-      const run = await this.claimNext();
-      if (!run) return;
-      this.launch(run);
+    const skip = [...this.inflight.keys()];
+    const room = this.opts.concurrency - this.inflight.size;
+    if (room <= 0 || this.stopping) return void (this.backlog = room <= 0);
+    // A few spare candidates: some may be contended by another instance.
+    const cands = await findCandidates(this.ctx, skip, room + 5);
+    for (const cand of cands) {
+      if (this.stopping) return;
+      if (this.inflight.size >= this.opts.concurrency) return void (this.backlog = true);
+      await this.tryClaim(cand);
     }
+    // A full page may have left runs behind: look again once a slot frees up.
+    this.backlog = cands.length === room + 5;
+  }
+
+  private async tryClaim(cand: Candidate): Promise<void> {
+    const run = await claimRun(this.ctx, this.instanceId, this.opts.leaseMs, cand);
+    if (run && run !== 'contended') this.launch(run);
+  }
+
+  /** Claims one run the moment something happened to it (created, decided), without a poll's scan. */
+  private async claimById(runId: string): Promise<void> {
+    if (this.stopping) return;
+    if (this.inflight.has(runId)) {
+      this.recheck.add(runId);
+      return;
+    }
+    if (this.inflight.size >= this.opts.concurrency) {
+      this.backlog = true;
+      return;
+    }
+    const cand = await candidateById(this.ctx, runId).catch(() => null);
+    if (cand && kindOf(cand)) await this.tryClaim(cand).catch((err: Error) => this.ctx.logger.warn('could not claim a run', { runId, error: err.message }));
   }
 
   /**
@@ -154,79 +187,23 @@ export class WorkflowEngine {
   private async deliverDecision(approvalId: string): Promise<void> {
     const a = await this.ctx.models.Approval.findById(approvalId).lean();
     if (a && (a.status === 'APPROVED' || a.status === 'REJECTED')) await this.setPendingResume(a as unknown as DecidedApproval);
-    this.kick();
   }
 
   private setPendingResume(a: DecidedApproval): Promise<void> {
     const decision: ResumeDecision = { approvalId: a._id, decision: a.decision as ResumeDecision['decision'], actor: a.decidedBy ?? 'unknown', ...(a.reason ? { reason: a.reason } : {}), at: (a.decidedAt ?? new Date()).toISOString() };
     return this.serialize(a.runId, async () => {
       const res = await this.ctx.models.Run.updateOne({ _id: a.runId, status: { $in: ['WAITING_APPROVAL', 'RUNNING'] }, pendingResume: { $exists: false } }, { $set: { pendingResume: decision } });
-      if (res.modifiedCount) this.kick();
+      if (res.modifiedCount) void this.claimById(a.runId);
     });
-  }
-
-  private claimUpdate() {
-    return { $set: { status: 'RUNNING', owner: this.instanceId, leaseUntil: new Date(Date.now() + this.opts.leaseMs) }, $inc: { attempts: 1 } };
-  }
-
-  private async claimById(runId: string): Promise<void> {
-    if (this.stopping || this.inflight.size >= this.opts.concurrency) return this.kick();
-    const run = await this.claim({ _id: runId, status: 'PENDING' }).catch(() => null);
-    if (run && !('contended' in run)) this.launch(run);
-  }
-
-  /**
-   * Claims the oldest run matching `filter`. FerretDB's findOneAndUpdate is not atomic under
-   * concurrency, so the winner is decided by inserting `runId#attempts` into run_claims (a
-   * duplicate _id fails for every other instance); `attempts` grows with each claim.
-   */
-  private async claim(filter: Record<string, unknown>): Promise<ClaimedRun | { contended: string } | null> {
-    const Run = this.ctx.models.Run;
-    // No sort: FerretDB v1 cannot use an index for it and would sort the whole collection on every
-    // poll. Fairness comes from events (run.created, approval.decided); the poll is the safety net.
-    const cand = await Run.findOne(filter, { _id: 1, attempts: 1 }).lean();
-    if (!cand) return null;
-    const n = cand.attempts ?? 0;
-    const key = `${cand._id}#${n}`;
-    if (!(await claimOnce(Run, RUN_CLAIMS, key, { owner: this.instanceId }))) {
-      // A claim older than a lease whose run never moved on: its claimer died in between. Release it.
-      const claim = (await Run.db.collection(RUN_CLAIMS).findOne({ _id: key as never })) as { at?: Date } | null;
-      if (claim?.at && Date.now() - claim.at.getTime() > this.opts.leaseMs) await Run.db.collection(RUN_CLAIMS).deleteOne({ _id: key as never, at: claim.at });
-      return { contended: cand._id };
-    }
-    const run = await Run.findOneAndUpdate({ ...filter, _id: cand._id, attempts: n }, this.claimUpdate(), { returnDocument: 'after', lean: true });
-    if (!run) {
-      // The run changed under us: release the claim so this attempt number stays claimable.
-      await Run.db.collection(RUN_CLAIMS).deleteOne({ _id: key as never });
-      return { contended: cand._id };
-    }
-    return run as unknown as ClaimedRun;
-  }
-
-  /** Decisions first (a human is waiting), then new runs, then runs whose worker died. */
-  private async claimNext(): Promise<ClaimedRun | null> {
-    for (const base of [
-      { status: 'WAITING_APPROVAL', pendingResume: { $exists: true } },
-      { status: 'PENDING' },
-      { status: 'RUNNING', leaseUntil: { $lt: new Date() } },
-    ]) {
-      // A contended candidate is skipped for this pass, so one stuck run cannot starve the others.
-      const skip: string[] = [...this.inflight.keys()];
-      for (let i = 0; i < 5; i++) {
-        const run = await this.claim(skip.length ? { ...base, _id: { $nin: skip } } : base);
-        if (!run) break;
-        if (!('contended' in run)) return run;
-        skip.push(run.contended);
-      }
-    }
-    return null;
   }
 
   private launch(run: ClaimedRun): void {
     if (this.inflight.has(run._id)) return;
     const p = this.execute(run).finally(() => {
       this.inflight.delete(run._id);
-      this.kick();
+      if (this.recheck.delete(run._id)) void this.claimById(run._id);
+      // Only when work was left waiting for a slot: a poll scans the runs (expensive on FerretDB).
+      if (this.backlog) this.kick();
     });
     this.inflight.set(run._id, p);
   }
@@ -275,15 +252,18 @@ export class WorkflowEngine {
         run.mode = await getMode(this.ctx);
         await Run.updateOne({ _id: run._id }, { $set: { mode: run.mode } });
       }
-      const config = { configurable: { thread_id: run._id }, recursionLimit: 100 };
-      const snap = await graph.getState(config);
-      const waiting = snap.tasks.some((t) => (t.interrupts?.length ?? 0) > 0);
-      let input: Partial<RunStateValue> | Command | null;
+      // 'async': a step's checkpoint is written while the next step runs (all are flushed before
+      // invoke returns); a crash re-runs at most the last step, which every node tolerates.
+      const config = { configurable: { thread_id: run._id }, recursionLimit: 100, durability: 'async' as const };
       const finish = (fn: () => Promise<void>) => {
         stopRenewing();
         return this.serialize(run._id, fn);
       };
-      if (!snap.createdAt) input = this.initialState(run);
+      // A first claim has no checkpoint to look for (two queries saved on the hot path).
+      const snap = run.attempts === 1 ? null : await graph.getState(config);
+      const waiting = snap?.tasks.some((t) => (t.interrupts?.length ?? 0) > 0) ?? false;
+      let input: Partial<RunStateValue> | Command | null;
+      if (!snap?.createdAt) input = this.initialState(run);
       else if (waiting) {
         if (!run.pendingResume) return await finish(() => this.markWaiting(run));
         input = new Command({ resume: run.pendingResume });
@@ -297,6 +277,7 @@ export class WorkflowEngine {
       await this.serialize(run._id, () => this.fail(run, err, log));
     } finally {
       stopRenewing();
+      this.ledger.delete(run._id);
     }
   }
 
@@ -305,8 +286,8 @@ export class WorkflowEngine {
     await Run.updateOne({ _id: run._id, owner: this.instanceId, status: 'RUNNING' }, { $set: { status: 'WAITING_APPROVAL' }, $unset: { owner: 1, leaseUntil: 1 } });
     // Drop only the decision this invocation consumed; one that arrived meanwhile stays and is picked up.
     if (run.pendingResume) await Run.updateOne({ _id: run._id, 'pendingResume.approvalId': run.pendingResume.approvalId }, { $unset: { pendingResume: 1 } });
-    const again = await Run.exists({ _id: run._id, status: 'WAITING_APPROVAL', pendingResume: { $exists: true } });
-    if (again) this.kick();
+    // A decision that arrived while this invocation ran is served as soon as it ends.
+    this.recheck.add(run._id);
   }
 
   private async complete(run: ClaimedRun, state: RunStateValue): Promise<void> {

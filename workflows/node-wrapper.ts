@@ -14,33 +14,66 @@ export interface NodeWrapperOptions {
   maxTimeoutMs?: number;
   /** Chains writes to one run document (see WorkflowEngine.serialize); direct when absent. */
   serialize?: <T>(runId: string, fn: () => Promise<T>) => Promise<T>;
+  /** Step tallies of the runs being executed (see StepLedger); read from the run each time when absent. */
+  ledger?: StepLedger;
   /** Observes every finished step (metrics). */
   onStep?: (name: string, status: string, ms: number) => void;
 }
 
 type StepStatus = 'running' | 'completed' | 'failed' | 'waiting';
 
-async function beginStep(models: Pick<Models, 'Run'>, runId: string, name: string): Promise<{ index: number; attempt: number; startedAt: Date }> {
+/** Steps already on a run document (how many, attempts per step name) and whether a cancel was asked for. */
+export interface StepTally {
+  count: number;
+  attempts: Map<string, number>;
+  cancelRequested: boolean;
+}
+
+/**
+ * Runs' step tallies kept by their executing engine (it is the only writer of a run's steps while
+ * it holds the lease), so a step costs two writes and no read. The engine drops a run's entry when
+ * its execution ends; without an entry the tally is read from the run. Every filter here is the
+ * `_id` alone: FerretDB v1 uses its index for nothing else and would scan every run.
+ */
+export type StepLedger = Map<string, StepTally>;
+
+async function tallyOf(models: Pick<Models, 'Run'>, runId: string, ledger?: StepLedger): Promise<StepTally> {
+  const known = ledger?.get(runId);
+  if (known) return known;
   const run = await models.Run.findById(runId, { steps: 1, cancelRequested: 1 }).lean();
-  if (run?.cancelRequested) throw new RunCancelledError();
-  const steps = run?.steps ?? [];
-  const attempt = steps.filter((s) => s.name === name).length + 1;
+  const attempts = new Map<string, number>();
+  for (const s of run?.steps ?? []) attempts.set(s.name, (attempts.get(s.name) ?? 0) + 1);
+  const tally = { count: run?.steps?.length ?? 0, attempts, cancelRequested: Boolean(run?.cancelRequested) };
+  ledger?.set(runId, tally);
+  return tally;
+}
+
+async function beginStep(models: Pick<Models, 'Run'>, runId: string, name: string, ledger?: StepLedger): Promise<{ index: number; attempt: number; startedAt: Date; tally: StepTally }> {
+  const tally = await tallyOf(models, runId, ledger);
+  if (tally.cancelRequested) throw new RunCancelledError();
+  const attempt = (tally.attempts.get(name) ?? 0) + 1;
   const startedAt = new Date();
   await models.Run.updateOne({ _id: runId }, { $push: { steps: { name, status: 'running', attempt, startedAt } } });
-  return { index: steps.length, attempt, startedAt };
+  const index = tally.count;
+  tally.count += 1;
+  tally.attempts.set(name, attempt);
+  return { index, attempt, startedAt, tally };
 }
 
 async function writeEnd(
   models: Pick<Models, 'Run'>,
   runId: string,
-  step: { index: number; attempt: number; startedAt: Date },
+  step: { index: number; attempt: number; startedAt: Date; tally: StepTally },
   name: string,
   status: StepStatus,
   extra: { error?: string; errorClass?: string; attempt?: number } = {},
 ): Promise<void> {
   const finishedAt = new Date();
   const entry = { name, status, attempt: extra.attempt ?? step.attempt, startedAt: step.startedAt, finishedAt, durationMs: finishedAt.getTime() - step.startedAt.getTime(), ...extra };
-  await models.Run.updateOne({ _id: runId }, { $set: { [`steps.${step.index}`]: entry } });
+  // The same write tells whether a cancel was requested meanwhile: the next step will not start.
+  // (No projection: FerretDB's findAndModify rejects one.)
+  const run = await models.Run.findOneAndUpdate({ _id: runId }, { $set: { [`steps.${step.index}`]: entry } }, { lean: true });
+  if (run?.cancelRequested) step.tally.cancelRequested = true;
 }
 
 /**
@@ -53,7 +86,7 @@ export function createNodeWrapper(opts: NodeWrapperOptions): (name: string, fn: 
   const serial = opts.serialize ?? (<T>(_runId: string, fn: () => Promise<T>) => fn());
   return (name, fn) => async (state) => {
     const runId = state.runId;
-    const step = await serial(runId, () => beginStep(models, runId, name));
+    const step = await serial(runId, () => beginStep(models, runId, name, opts.ledger));
     const endStep = (...args: Parameters<typeof writeEnd>) => serial(runId, () => writeEnd(...args));
     let tries = 1;
     try {
