@@ -203,12 +203,23 @@ export function createUnitPoller(deps: PollerDeps) {
     return more;
   }
 
+  // When the next tick is due (the poll, or sooner after a wake); a wake during a tick is kept here.
+  let nextAt = Infinity;
+  let wokenFor = Infinity;
+
   function schedule(ms: number): void {
     if (stopped) return;
+    clearTimeout(timer);
+    nextAt = Date.now() + ms;
     timer = setTimeout(() => {
+      nextAt = Infinity;
       running = tick()
         // A full batch means more may be due: go again at once.
-        .then((more) => schedule(more ? 0 : deps.pollMs))
+        .then((more) => {
+          const woken = wokenFor - Date.now();
+          wokenFor = Infinity;
+          schedule(more ? 0 : Math.max(0, Math.min(deps.pollMs, woken)));
+        })
         .finally(() => (running = null));
     }, ms);
     timer.unref();
@@ -219,6 +230,16 @@ export function createUnitPoller(deps: PollerDeps) {
       if (!stopped) return;
       stopped = false;
       schedule(0);
+    },
+    /**
+     * Events were stored here: their window falls due after the debounce, so tick then instead of
+     * at the next poll (the poll stays, for other instances' events and restarts).
+     */
+    wake(): void {
+      if (stopped) return;
+      const at = Date.now() + deps.debounceMs;
+      if (running) wokenFor = Math.min(wokenFor, at);
+      else if (at < nextAt) schedule(deps.debounceMs);
     },
     /** Lets the current batch finish (its units are leased, so a kill here loses nothing either). */
     async stop(): Promise<void> {

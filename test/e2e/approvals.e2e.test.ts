@@ -15,7 +15,8 @@ let db: Models;
 beforeAll(async () => {
   fakes = await startFakes();
   const { uri } = uniqueMongoUri('approvals');
-  app = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', LOG_LEVEL: 'warn' } });
+  // A 30 s ingest poll: webhook → sheet must not wait for it (the receiver wakes the local poller).
+  app = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', ORCH_INGEST_POLL_MS: '30000', LOG_LEVEL: 'warn' } });
   conn = await mongoose.createConnection(uri).asPromise();
   db = createModels(conn);
   fakes.notion.addPage({ title: 'SOP: Banking onboarding', url: 'https://notion.so/sop-banking' });
