@@ -20,6 +20,9 @@ export function createAgenda(opts: AgendaOptions): Agenda {
     defaultConcurrency: 5,
     maxConcurrency: 20,
     defaultLockLifetime: 10 * 60_000,
+    // One-time jobs (after-write checks, manual reconciliations) would otherwise pile up, and
+    // every lock query scans agenda_jobs on FerretDB. Failed ones stay, to be seen.
+    removeOnComplete: true,
   });
   agenda.on('error', (err: Error) => opts.logger.error('agenda error', { error: err.message }));
   agenda.on('fail', (err: Error, job: { attrs: { name: string } }) =>
