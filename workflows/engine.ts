@@ -2,6 +2,7 @@ import { Command, isInterrupted, type CompiledStateGraph } from '@langchain/lang
 import type { MongoDBSaver } from '@langchain/langgraph-checkpoint-mongodb';
 import { Counter, Histogram } from 'prom-client';
 import type { AppContext } from '../src/context.ts';
+import { updateIfMatches } from '../src/db/guarded-update.ts';
 import { newId } from '../src/ids.ts';
 import { getMode } from '../src/services/settings.ts';
 import { createCheckpointer } from './checkpointer.ts';
@@ -192,8 +193,8 @@ export class WorkflowEngine {
   private setPendingResume(a: DecidedApproval): Promise<void> {
     const decision: ResumeDecision = { approvalId: a._id, decision: a.decision as ResumeDecision['decision'], actor: a.decidedBy ?? 'unknown', ...(a.reason ? { reason: a.reason } : {}), at: (a.decidedAt ?? new Date()).toISOString() };
     return this.serialize(a.runId, async () => {
-      const res = await this.ctx.models.Run.updateOne({ _id: a.runId, status: { $in: ['WAITING_APPROVAL', 'RUNNING'] }, pendingResume: { $exists: false } }, { $set: { pendingResume: decision } });
-      if (res.modifiedCount) void this.claimById(a.runId);
+      const set = await updateIfMatches(this.ctx.models.Run, a.runId, { status: { $in: ['WAITING_APPROVAL', 'RUNNING'] }, pendingResume: { $exists: false } }, { $set: { pendingResume: decision } });
+      if (set) void this.claimById(a.runId);
     });
   }
 
@@ -238,7 +239,7 @@ export class WorkflowEngine {
     const renew = setInterval(() => {
       void this.serialize(run._id, async () => {
         if (!renewing) return;
-        await Run.updateOne({ _id: run._id, owner: this.instanceId, status: 'RUNNING' }, { $set: { leaseUntil: new Date(Date.now() + this.opts.leaseMs) } });
+        await updateIfMatches(Run, run._id, { owner: this.instanceId, status: 'RUNNING' }, { $set: { leaseUntil: new Date(Date.now() + this.opts.leaseMs) } });
       }).catch(() => undefined);
     }, Math.max(200, Math.floor(this.opts.leaseMs / 3)));
     const stopRenewing = () => {
@@ -283,9 +284,12 @@ export class WorkflowEngine {
 
   private async markWaiting(run: ClaimedRun): Promise<void> {
     const { Run } = this.ctx.models;
-    await Run.updateOne({ _id: run._id, owner: this.instanceId, status: 'RUNNING' }, { $set: { status: 'WAITING_APPROVAL' }, $unset: { owner: 1, leaseUntil: 1 } });
     // Drop only the decision this invocation consumed; one that arrived meanwhile stays and is picked up.
-    if (run.pendingResume) await Run.updateOne({ _id: run._id, 'pendingResume.approvalId': run.pendingResume.approvalId }, { $unset: { pendingResume: 1 } });
+    const consumed = run.pendingResume ? { pendingResume: 1 } : {};
+    const guard = { owner: this.instanceId, status: 'RUNNING', ...(run.pendingResume ? { 'pendingResume.approvalId': run.pendingResume.approvalId } : {}) };
+    const done = await updateIfMatches(Run, run._id, guard, { $set: { status: 'WAITING_APPROVAL' }, $unset: { owner: 1, leaseUntil: 1, ...consumed } });
+    // A newer decision than the consumed one: keep it, just hand the run back.
+    if (!done && run.pendingResume) await updateIfMatches(Run, run._id, { owner: this.instanceId, status: 'RUNNING' }, { $set: { status: 'WAITING_APPROVAL' }, $unset: { owner: 1, leaseUntil: 1 } });
     // A decision that arrived while this invocation ran is served as soon as it ends.
     this.recheck.add(run._id);
   }
@@ -300,11 +304,8 @@ export class WorkflowEngine {
       enrichment: state.enrichment ? { source: state.enrichment.source, riskLevel: state.enrichment.riskLevel, note: state.enrichment.note ?? null } : null,
       approvalId: state.approvalId ?? null,
     };
-    const res = await this.ctx.models.Run.updateOne(
-      { _id: run._id, owner: this.instanceId },
-      { $set: { status: 'COMPLETED', finishedAt: new Date(), result }, $unset: { owner: 1, leaseUntil: 1, pendingResume: 1 } },
-    );
-    if (res.modifiedCount === 0) return; // another instance took it over (our lease lapsed)
+    const done = await updateIfMatches(this.ctx.models.Run, run._id, { owner: this.instanceId }, { $set: { status: 'COMPLETED', finishedAt: new Date(), result }, $unset: { owner: 1, leaseUntil: 1, pendingResume: 1 } });
+    if (!done) return; // another instance took it over (our lease lapsed)
     this.runsFinished.inc({ workflow: run.workflowId, status: 'COMPLETED' });
     this.ctx.events.emit('run.finished', run._id, 'COMPLETED');
   }
@@ -313,11 +314,8 @@ export class WorkflowEngine {
     const { errorClass } = classify(err);
     const reason = reasonOf(err);
     const status = errorClass === 'cancelled' ? 'CANCELLED' : 'FAILED';
-    const res = await this.ctx.models.Run.updateOne(
-      { _id: run._id, owner: this.instanceId },
-      { $set: { status, finishedAt: new Date(), error: reason, errorClass }, $unset: { owner: 1, leaseUntil: 1, pendingResume: 1 } },
-    );
-    if (res.modifiedCount === 0) return;
+    const done = await updateIfMatches(this.ctx.models.Run, run._id, { owner: this.instanceId }, { $set: { status, finishedAt: new Date(), error: reason, errorClass }, $unset: { owner: 1, leaseUntil: 1, pendingResume: 1 } });
+    if (!done) return;
     this.runsFinished.inc({ workflow: run.workflowId, status });
     this.ctx.events.emit('run.finished', run._id, status);
     if (status === 'CANCELLED') return void log.info('run cancelled');

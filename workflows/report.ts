@@ -2,6 +2,7 @@ import { writeLine, type IntendedWrite } from '../blocks/approval-sheet.ts';
 import { escapeMrkdwn, SLACK_LIMITS, truncate } from '../blocks/limits.ts';
 import { maskPii } from '../blocks/pii.ts';
 import type { RunStateValue, SopLink, WorkflowDeps } from './types.ts';
+import { updateIfMatches } from '../src/db/guarded-update.ts';
 
 /** The thread reply text: what was written (or, in dry-run, what would have been) and the SOP. */
 export function outcomeText(state: Pick<RunStateValue, 'decision' | 'writes' | 'mode' | 'intendedWrites'>, sop: SopLink | null): string {
@@ -28,10 +29,11 @@ export function outcomeText(state: Pick<RunStateValue, 'decision' | 'writes' | '
 export async function postOutcome(deps: WorkflowDeps, state: RunStateValue, sop: SopLink | null): Promise<void> {
   if (!state.approvalId) return;
   const { Approval } = deps.ctx.models;
-  const claimed = await Approval.findOneAndUpdate(
-    { _id: state.approvalId, 'slack.ts': { $exists: true }, 'slack.replyTs': { $exists: false } },
+  const claimed = await updateIfMatches<{ slack?: { ts?: string; channel?: string } }>(
+    Approval,
+    state.approvalId,
+    { 'slack.ts': { $exists: true }, 'slack.replyTs': { $exists: false } },
     { $set: { 'slack.replyTs': 'posting' } },
-    { returnDocument: 'after', lean: true },
   );
   if (!claimed?.slack?.ts || !claimed.slack.channel) return;
   try {

@@ -1,4 +1,5 @@
 import type { AppContext } from '../src/context.ts';
+import { updateIfMatches } from '../src/db/guarded-update.ts';
 import { claimOnce, RUN_CLAIMS } from '../src/services/claims.ts';
 import { getMode } from '../src/services/settings.ts';
 import type { Envelope, ResumeDecision } from './types.ts';
@@ -87,11 +88,11 @@ export async function claimRun(ctx: Ctx, owner: string, leaseMs: number, cand: C
   }
   const mode = cand.mode ? undefined : await getMode(ctx);
   const update = { $set: { status: 'RUNNING', owner, leaseUntil: new Date(Date.now() + leaseMs), ...(mode ? { mode } : {}) }, $inc: { attempts: 1 } };
-  const run = await Run.findOneAndUpdate({ ...filterOf(kind, now), _id: cand._id, attempts: n }, update, { returnDocument: 'after', lean: true });
+  const run = await updateIfMatches<ClaimedRun>(Run, cand._id, { ...filterOf(kind, now), attempts: n }, update);
   if (!run) {
     // The run changed under us: release the claim so this attempt number stays claimable.
     await Run.db.collection(RUN_CLAIMS).deleteOne({ _id: key as never });
     return 'contended';
   }
-  return run as unknown as ClaimedRun;
+  return run;
 }

@@ -3,6 +3,7 @@ import { buildApprovalSheet, decidedText } from '../../blocks/approval-sheet.ts'
 import { resumeRun } from '../../workflows/run-control.ts';
 import { audit } from './audit.ts';
 import { authorize } from './rbac.ts';
+import { updateIfMatches } from '../db/guarded-update.ts';
 import { claimOnce, DECISION_CLAIMS } from './claims.ts';
 import { decisionOf, sheetInputOf, type ApprovalLike } from './approval-view.ts';
 
@@ -53,11 +54,9 @@ export async function decideApproval(ctx: DecideCtx, input: DecideInput): Promis
   // Only PENDING approvals can be decided; the claim makes exactly one decider win (see claims.ts).
   const pending = (await Approval.findById(input.approvalId, { status: 1 }).lean())?.status === 'PENDING';
   const won = pending && (await claimOnce(Approval, DECISION_CLAIMS, input.approvalId, { decision: input.decision, actor: input.actor }));
-  const approval = !won ? null : (await Approval.findOneAndUpdate(
-    { _id: input.approvalId, status: 'PENDING' },
-    { $set: { status: input.decision === 'approve' ? 'APPROVED' : 'REJECTED', decision: input.decision, decidedBy: input.actor, decidedAt: now, ...(reason ? { reason } : {}) } },
-    { returnDocument: 'after', lean: true },
-  )) as unknown as StoredApproval | null;
+  const approval = !won ? null : await updateIfMatches<StoredApproval>(Approval, input.approvalId, { status: 'PENDING' }, {
+    $set: { status: input.decision === 'approve' ? 'APPROVED' : 'REJECTED', decision: input.decision, decidedBy: input.actor, decidedAt: now, ...(reason ? { reason } : {}) },
+  });
   if (!approval) {
     // The winner's claim is written before its approval update, so it names the winner at once.
     const claim = (await Approval.db.collection(DECISION_CLAIMS).findOne({ _id: input.approvalId as never })) as { actor?: string; at?: Date; decision?: string } | null;
