@@ -89,16 +89,28 @@ function eventsMatch(t: Trigger, facts: UnitFacts): string | null {
   return null;
 }
 
+/**
+ * The object's latest change of the property went into a `to` value, from a `from` value: the
+ * value before it is the burst's previous change, or else the value stored before the burst
+ * (facts.previous). `from: ["*"]` matches any change, even when the value before is unknown.
+ */
 function transitionMatches(t: Trigger, facts: UnitFacts): boolean {
   if (!t.stageTransitions) return true;
   return t.stageTransitions.some((st) => {
     const changes = facts.events.filter((e) => e.propertyName === st.property && e.propertyValue != null);
     const last = changes.at(-1)?.propertyValue;
     if (!last || !st.to.includes(last)) return false;
-    if (!st.from) return true;
-    const before = facts.previous?.[st.property];
-    return before != null && (st.from.includes('*') || st.from.includes(before));
+    if (!st.from || st.from.includes('*')) return true;
+    const before = changes.length > 1 ? changes.at(-2)?.propertyValue : facts.previous?.[st.property];
+    return before != null && before !== last && st.from.includes(before);
   });
+}
+
+/** Properties whose value before a burst stage transitions need (remembered per object after each unit). */
+export function transitionProperties(table: TriggerTable, objectType: string): string[] {
+  const set = new Set<string>();
+  for (const t of table.triggers) if (t.objectType === objectType) for (const st of t.stageTransitions ?? []) set.add(st.property);
+  return [...set];
 }
 
 /** The workflows a unit starts, at most one match per workflow id, in table order. */

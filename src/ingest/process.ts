@@ -3,7 +3,7 @@ import type { EventBus } from '../events.ts';
 import type { HubSpotAdapter, HubSpotObject } from '../integrations/hubspot.ts';
 import type { Logger } from '../logger.ts';
 import type { TriggerTable } from '../../workflows/triggers.ts';
-import { matchTriggers } from '../../workflows/triggers.ts';
+import { matchTriggers, transitionProperties } from '../../workflows/triggers.ts';
 import { buildEnvelope, fetchObjects, type UnitEvent } from './enrich.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { createRuns, type RunOutcome } from './router.ts';
@@ -14,7 +14,7 @@ import { objectKeyOf, type EventSummary } from './store.ts';
 const BREAKER_WAIT_MS = 30_000;
 
 export interface ProcessDeps {
-  models: Pick<Models, 'WebhookEvent' | 'WorkUnit' | 'Run' | 'PendingUnit' | 'IngestInbox'>;
+  models: Pick<Models, 'WebhookEvent' | 'WorkUnit' | 'Run' | 'PendingUnit' | 'IngestInbox' | 'ObjectState'>;
   hubspot: Pick<HubSpotAdapter, 'batchRead' | 'getAssociations'> | null;
   table: TriggerTable;
   metrics: IngestMetrics;
@@ -121,11 +121,27 @@ async function retryOrFail(deps: ProcessDeps, u: ClaimedUnit, events: UnitEvent[
   return finish(deps, u, { unitId: u._id, status: 'failed', reason: `enrichment failed: ${message}`, runs: [], eventIds });
 }
 
+/**
+ * Values of the stage-transition properties before this burst (what orch saw last), and the
+ * object's current ones stored for the next burst. Only for object types a transition trigger
+ * watches; one read and one write by _id.
+ */
+async function rememberTransitions(deps: ProcessDeps, u: ClaimedUnit, obj: HubSpotObject): Promise<Record<string, string | null> | undefined> {
+  const props = transitionProperties(deps.table, u.objectType);
+  if (props.length === 0) return undefined;
+  const key = objectKeyOf(u.objectType, u.objectId);
+  const state = await deps.models.ObjectState.collection.findOne({ _id: key as never });
+  const values = Object.fromEntries(props.map((p) => [p, obj.properties[p] ?? null]));
+  await deps.models.ObjectState.collection.updateOne({ _id: key as never }, { $set: { values, updatedAt: new Date() } }, { upsert: true });
+  return (state?.values as Record<string, string | null> | undefined) ?? undefined;
+}
+
 async function route(deps: ProcessDeps, u: ClaimedUnit, events: UnitEvent[], obj: HubSpotObject | undefined): Promise<UnitResult> {
   const eventIds = events.map((e) => e._id);
   if (!obj) return finish(deps, u, { unitId: u._id, status: 'skipped', reason: `${u.objectType} ${u.objectId} not found in HubSpot (deleted or merged)`, runs: [], eventIds });
-  const env = buildEnvelope(u, events, obj);
-  const matches = matchTriggers(deps.table, { objectType: u.objectType, events, properties: obj.properties });
+  const previous = await rememberTransitions(deps, u, obj);
+  const env = buildEnvelope(u, events, obj, previous);
+  const matches = matchTriggers(deps.table, { objectType: u.objectType, events, properties: obj.properties, ...(previous ? { previous } : {}) });
   if (matches.length === 0) return finish(deps, u, { unitId: u._id, status: 'ignored', reason: 'no trigger matched', runs: [], eventIds });
   const runs = await createRuns(deps, u._id, env, matches, u.forcedBy ? { by: u.forcedBy } : undefined);
   const created = runs.filter((r) => r.created).length;

@@ -12,6 +12,7 @@ import { workUnitModel } from './work-unit.ts';
 import { ingestInboxModel, ingestLockModel, pendingUnitModel } from './pending-unit.ts';
 import { settingModel } from './setting.ts';
 import { alertModel } from './alert.ts';
+import { objectStateModel } from './object-state.ts';
 
 /** All models bound to one connection, so tests and instances never share a global registry. */
 export function createModels(conn: Connection) {
@@ -32,6 +33,7 @@ export function createModels(conn: Connection) {
     ReconcileLock: reconcileLockModel(conn),
     Setting: settingModel(conn),
     Alert: alertModel(conn),
+    ObjectState: objectStateModel(conn),
   };
 }
 

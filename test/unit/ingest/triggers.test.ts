@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTriggerTable, matchTriggers, parseTriggerTable, propertiesFor, type UnitFacts } from '../../../workflows/triggers.ts';
+import { loadTriggerTable, matchTriggers, parseTriggerTable, propertiesFor, transitionProperties, type UnitFacts } from '../../../workflows/triggers.ts';
 import { correlationKey } from '../../../src/ingest/router.ts';
 import { buildEnvelope } from '../../../src/ingest/enrich.ts';
 
@@ -45,6 +45,25 @@ describe('trigger table', () => {
     expect(matchTriggers(t, facts({ objectType: 'deal', events: ev, previous: { dealstage: 'contractsent' } }))).toHaveLength(1);
     expect(matchTriggers(t, facts({ objectType: 'deal', events: ev, previous: { dealstage: 'qualified' } }))).toEqual([]);
     expect(matchTriggers(t, facts({ objectType: 'deal', events: [pc('deal', 'dealstage', 'closedlost')], previous: { dealstage: 'contractsent' } }))).toEqual([]);
+    // Unknown stage before (first sight of the deal): a `from` cannot be confirmed.
+    expect(matchTriggers(t, facts({ objectType: 'deal', events: ev }))).toEqual([]);
+  });
+
+  it('when a burst moves a deal through several stages, then the change before the last one is the from-stage', () => {
+    const t = parseTriggerTable({
+      fetch: {},
+      triggers: [{ name: 'k', workflowId: 'deal-stage-kickoff', objectType: 'deal', events: ['deal.propertyChange'], stageTransitions: [{ to: ['closedwon'], from: ['contractsent'] }] }],
+    });
+    const burst = [pc('deal', 'dealstage', 'contractsent'), pc('deal', 'dealstage', 'closedwon')];
+    expect(matchTriggers(t, facts({ objectType: 'deal', events: burst, previous: { dealstage: 'qualified' } }))).toHaveLength(1);
+    const skipped = [pc('deal', 'dealstage', 'qualified'), pc('deal', 'dealstage', 'closedwon')];
+    expect(matchTriggers(t, facts({ objectType: 'deal', events: skipped, previous: { dealstage: 'contractsent' } }))).toEqual([]);
+    const any = parseTriggerTable({
+      fetch: {},
+      triggers: [{ name: 'k', workflowId: 'deal-stage-kickoff', objectType: 'deal', events: ['deal.propertyChange'], stageTransitions: [{ to: ['closedwon'], from: ['*'] }] }],
+    });
+    expect(matchTriggers(any, facts({ objectType: 'deal', events: [pc('deal', 'dealstage', 'closedwon')] }))).toHaveLength(1);
+    expect(transitionProperties(t, 'deal')).toEqual(['dealstage']);
   });
 
   it('when the table has an unknown workflow or field, then loading fails with the path', () => {
