@@ -26,6 +26,8 @@ export interface StoreResult {
   received: number;
   accepted: number;
   duplicates: number;
+  /** Ids of the re-delivered events (their stored copies get the count). */
+  duplicateIds: string[];
   quarantined: number;
   ignored: number;
   /** Objects named in the inbox for processing. */
@@ -163,8 +165,19 @@ export async function storeBatch(models: Pick<Models, 'WebhookEvent' | 'WebhookB
     else if (d.status === 'ignored') counts.ignored++;
     else counts.accepted++;
   });
-  // Re-deliveries are counted in metrics, not on each event: an update by dedupeKey would cost a
-  // collection scan on FerretDB inside the ack path.
   if (objects.size) await models.IngestInbox.collection.insertOne({ _id: batchId, receivedAt: new Date(input.receivedAt), objects: [...objects.values()] } as never);
-  return { batchId, received: docs.length, duplicates: dupes.size, objects: objects.size, ...counts };
+  return { batchId, received: docs.length, duplicates: dupes.size, duplicateIds: [...dupes].map((i) => docs[i]?._id as string), objects: objects.size, ...counts };
+}
+
+/**
+ * Counts re-deliveries on the stored events and on the batch. Called after the 200 (nothing here
+ * is needed for durability), one update by _id each: the event id is its dedupe key.
+ */
+export async function countDuplicates(models: Pick<Models, 'WebhookEvent' | 'WebhookBatch'>, batchId: string, eventIds: string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await models.WebhookEvent.collection.bulkWrite(
+    eventIds.map((id) => ({ updateOne: { filter: { _id: id as never }, update: { $inc: { duplicates: 1 }, $set: { lastDuplicateAt: new Date() } } } })),
+    { ordered: false },
+  );
+  await models.WebhookBatch.collection.updateOne({ _id: batchId as never }, { $set: { duplicates: eventIds.length } });
 }

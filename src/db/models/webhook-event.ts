@@ -25,6 +25,7 @@ const webhookEventSchema = new Schema(
     batchId: { type: String, required: true },
     unitId: { type: String },
     duplicates: { type: Number, default: 0 },
+    lastDuplicateAt: { type: Date },
     raw: { type: Schema.Types.Mixed, required: true },
     receivedAt: { type: Date, required: true, default: () => new Date() },
   },
