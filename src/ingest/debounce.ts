@@ -128,41 +128,59 @@ export async function deferSlot(models: DebounceModels, u: ClaimedUnit, delayMs:
  * One ingest worker at a time across instances. FerretDB v1 does not isolate concurrent updates of
  * one document (two findOneAndUpdate claims of the same PENDING document both succeed; measured),
  * so exclusivity comes from a unique insert; on MongoDB the claims above are atomic as well.
+ * acquire() says whether the lock was just taken ('new') or was already ours ('held').
  */
 export function createWorkerLock(models: LockModels, leaseMs: number) {
   const token = newId('worker');
   const coll = () => models.IngestLock.collection;
+  const insert = async (now: number): Promise<boolean> => {
+    try {
+      await coll().insertOne({ _id: 'worker' as never, token, until: new Date(now + leaseMs) });
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+      return false;
+    }
+  };
   return {
     token,
-    async acquire(): Promise<boolean> {
+    async acquire(): Promise<'new' | 'held' | null> {
       const now = Date.now();
-      try {
-        await coll().insertOne({ _id: 'worker' as never, token, until: new Date(now + leaseMs) });
-        return true;
-      } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
-      }
+      if (await insert(now)) return 'new';
       const held = await coll().findOne({ _id: 'worker' as never });
-      if (!held) return false;
+      if (!held) return null;
       if (held.token === token) {
-        await coll().updateOne({ _id: 'worker' as never, token }, { $set: { until: new Date(now + leaseMs) } });
-        return true;
+        await coll().updateOne({ _id: 'worker' as never }, { $set: { until: new Date(now + leaseMs) } });
+        return 'held';
       }
-      if (new Date(held.until as Date).getTime() > now) return false;
+      if (new Date(held.until as Date).getTime() > now) return null;
       // The holder's lease expired (crashed or stalled): remove its lock, then race for a new one.
       await coll().deleteOne({ _id: 'worker' as never, token: held.token });
-      try {
-        await coll().insertOne({ _id: 'worker' as never, token, until: new Date(now + leaseMs) });
-        return true;
-      } catch {
-        return false;
-      }
+      return (await insert(now).catch(() => false)) ? 'new' : null;
+    },
+    /** Extends the lease while a long batch runs (ticks alone may be further apart than the lease). */
+    async renew(): Promise<void> {
+      const held = await coll().findOne({ _id: 'worker' as never });
+      if (held?.token === token) await coll().updateOne({ _id: 'worker' as never }, { $set: { until: new Date(Date.now() + leaseMs) } });
     },
     async release(): Promise<void> {
       await coll().deleteOne({ _id: 'worker' as never, token });
     },
   };
 }
+
+/**
+ * A new lock holder knows the previous one is gone (it released the lock after finishing, or its
+ * lease ran out): windows still claimed were claimed by it and are due again now, not after their
+ * own (longer) lease. This is what makes a restart after a crash process at once.
+ */
+export async function releaseOrphanedClaims(models: DebounceModels): Promise<number> {
+  const res = await models.PendingUnit.collection.updateMany({ claimedBy: { $exists: true } }, { $set: { leaseUntil: new Date(0) } });
+  return res.modifiedCount;
+}
+
+/** The worker lock's lease: short, so a crashed worker's successor starts within seconds; renewed in the background. */
+const LOCK_LEASE_MS = 10_000;
 
 export interface PollerDeps {
   models: DebounceModels & LockModels;
@@ -183,12 +201,18 @@ export function createUnitPoller(deps: PollerDeps) {
   let stopped = true;
   let lastGauge = 0;
   const limit = deps.batchSize ?? 50;
-  const lock = createWorkerLock(deps.models, deps.leaseMs);
+  const lock = createWorkerLock(deps.models, Math.min(deps.leaseMs, LOCK_LEASE_MS));
+  let renewal: NodeJS.Timeout | undefined;
 
   async function tick(): Promise<boolean> {
     let more = false;
     try {
-      if (!(await lock.acquire())) return false;
+      const got = await lock.acquire();
+      if (!got) return false;
+      if (got === 'new') {
+        const orphaned = await releaseOrphanedClaims(deps.models);
+        if (orphaned) deps.logger.info('took over the ingest worker; units claimed by the previous worker are due again', { units: orphaned });
+      }
       const pumped = await pumpInbox(deps.models, deps.debounceMs);
       const units = await claimDue(deps.models, { leaseMs: deps.leaseMs, maxWaitMs: deps.maxWaitMs, limit });
       if (units.length) await deps.process(units);
@@ -230,6 +254,9 @@ export function createUnitPoller(deps: PollerDeps) {
       if (!stopped) return;
       stopped = false;
       schedule(0);
+      const every = Math.max(200, Math.floor(Math.min(deps.leaseMs, LOCK_LEASE_MS) / 3));
+      renewal = setInterval(() => void lock.renew().catch(() => undefined), every);
+      renewal.unref();
     },
     /**
      * Events were stored here: their window falls due after the debounce, so tick then instead of
@@ -245,6 +272,7 @@ export function createUnitPoller(deps: PollerDeps) {
     async stop(): Promise<void> {
       stopped = true;
       clearTimeout(timer);
+      clearInterval(renewal);
       await running;
       // Hand over at once instead of after the lease.
       await lock.release().catch(() => undefined);
