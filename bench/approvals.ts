@@ -6,7 +6,8 @@
  *                        (ORCH_DEBOUNCE_MS=0, so no debounce window is included)
  *   click → ack:         signed block_actions Approve sent → HTTP answer (Bolt acks before the work)
  *   click → updated:     same click sent → chat.update of that message reaches the Slack fake
- * Prints p50/p95/p99 of each and the issue's targets.
+ * Prints p50/p95/p99 of each and the issue's targets. BENCH_DB_PROFILE=1 adds where the database
+ * time went (by command and collection), BENCH_PHASES=1 where webhook → sheet went (by step).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1);
 /** BENCH_DB_PROFILE=1: the app logs every database command ≥ 1 ms; the bench sums them by command and collection. */
 const PROFILE = process.env.BENCH_DB_PROFILE === '1';
+/** BENCH_PHASES=1: after each run, its steps' timings through the API (those reads add load of their own). */
+const PHASES = process.env.BENCH_PHASES === '1';
 
 /** Sums the app's slow-command log lines: where the database time goes. */
 function dbProfile(logs: string): string[] {
@@ -78,7 +81,7 @@ async function one(app: AppProcess, fakes: Fakes, i: number, out: { sheet: numbe
   if (ack.status !== 200) throw new Error(`click ${ack.status}`);
   await updated.catch((e: Error) => Promise.reject(new Error(`message never updated: ${e.message.split('\n')[0]}`)));
   out.updated.push(performance.now() - t1);
-  if (PROFILE) await phases(app, id, sentAt, out.phases);
+  if (PHASES) await phases(app, id, sentAt, out.phases);
 }
 
 /** Where webhook → sheet went for one run: until the run existed, until its first step, then each step. */
@@ -148,10 +151,8 @@ async function main() {
     console.log('first errors:', out.errors.slice(0, 5).map((e) => e.split('\n')[0]));
     console.log(app.logs().split('\n').filter((l) => l.startsWith('{')).slice(-10).join('\n'));
   }
-  if (PROFILE) {
-    console.log(['webhook → sheet by phase (p50 / p95):', ...[...out.phases].map(([k, a]) => { const v = [...a].sort((x, y) => x - y); return `  ${k.padEnd(32)} ${fmt(pct(v, 50))} / ${fmt(pct(v, 95))}`; })].join('\n'));
-    console.log(['database time by command (commands ≥ 1 ms):', ...dbProfile(app.logs())].join('\n'));
-  }
+  if (PHASES) console.log(['webhook → sheet by phase (p50 / p95):', ...[...out.phases].map(([k, a]) => { const v = [...a].sort((x, y) => x - y); return `  ${k.padEnd(32)} ${fmt(pct(v, 50))} / ${fmt(pct(v, 95))}`; })].join('\n'));
+  if (PROFILE) console.log(['database time by command (commands ≥ 1 ms):', ...dbProfile(app.logs())].join('\n'));
   await app.stop();
   await fakes.stop();
   await ferret?.stop();
