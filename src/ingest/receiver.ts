@@ -3,7 +3,7 @@ import type { Logger } from '../logger.ts';
 import type { Models } from '../db/models/index.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { verifyHubSpotSignature } from './signature.ts';
-import { countDuplicates, storeBatch } from './store.ts';
+import { countDuplicates, createBatchWriter } from './store.ts';
 
 export const WEBHOOK_PATH = '/webhooks/hubspot';
 
@@ -41,6 +41,7 @@ function rawBody(deps: ReceiverDeps): RequestHandler {
 export function hubspotWebhookHandlers(deps: ReceiverDeps): RequestHandler[] {
   const base = deps.publicUrl.replace(/\/+$/, '');
   let counting: Promise<void> = Promise.resolve();
+  const writer = createBatchWriter(deps.models);
   const handle: RequestHandler = async (req, res, next) => {
     const t0 = process.hrtime.bigint();
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -54,7 +55,7 @@ export function hubspotWebhookHandlers(deps: ReceiverDeps): RequestHandler[] {
     }
     if (!Array.isArray(items)) return reject(res, deps, req, 400, 'not_an_array', 'Body must be a JSON array of events');
     try {
-      const r = await storeBatch(deps.models, { body, items, signatureVersion: sig.version, receivedAt: Date.now() });
+      const r = await writer.store({ body, items, signatureVersion: sig.version, receivedAt: Date.now() });
       const m = deps.metrics;
       m.received.inc(r.received);
       m.accepted.inc(r.accepted);

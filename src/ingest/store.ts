@@ -132,12 +132,10 @@ export function pendingUpsert(o: InboxObject, receivedAt: number, debounceMs: nu
   };
 }
 
-/**
- * Durable before the 200 (invariant 1): the raw batch and every event are written, then one inbox
- * document naming the batch's objects (all of them, new or re-delivered, so a crash between the two
- * writes is healed by HubSpot's re-delivery). Re-deliveries hit the unique dedupeKey and are counted.
- */
-export async function storeBatch(models: Pick<Models, 'WebhookEvent' | 'WebhookBatch' | 'IngestInbox'>, input: StoreInput): Promise<StoreResult> {
+type StoreModels = Pick<Models, 'WebhookEvent' | 'WebhookBatch' | 'IngestInbox'>;
+
+/** One request's documents: its raw batch, its events, and where they sit in a group's insert. */
+function prepare(input: StoreInput) {
   const batchId = sortableId('whb', input.receivedAt);
   const docs = buildEventDocs(input.items, batchId, input.receivedAt);
   const batchDoc = {
@@ -148,10 +146,14 @@ export async function storeBatch(models: Pick<Models, 'WebhookEvent' | 'WebhookB
     events: docs.length,
     receivedAt: new Date(input.receivedAt),
   };
-  const [, dupes] = await Promise.all([models.WebhookBatch.collection.insertOne(batchDoc as never), insertEvents(models, docs)]);
+  return { input, batchId, docs, batchDoc };
+}
+
+/** The batch's counts and inbox entry, once its duplicates are known. */
+function summarize(p: ReturnType<typeof prepare>, dupes: Set<number>) {
   const counts = { accepted: 0, quarantined: 0, ignored: 0 };
   const objects = new Map<string, InboxObject>();
-  docs.forEach((d, i) => {
+  p.docs.forEach((d, i) => {
     if (d.status === 'received') {
       const key = objectKeyOf(d.objectType as string, d.objectId as string);
       const o = objects.get(key) ?? { t: d.objectType as string, i: d.objectId as string, p: d.portalId as number, e: [] };
@@ -165,8 +167,69 @@ export async function storeBatch(models: Pick<Models, 'WebhookEvent' | 'WebhookB
     else if (d.status === 'ignored') counts.ignored++;
     else counts.accepted++;
   });
-  if (objects.size) await models.IngestInbox.collection.insertOne({ _id: batchId, receivedAt: new Date(input.receivedAt), objects: [...objects.values()] } as never);
-  return { batchId, received: docs.length, duplicates: dupes.size, duplicateIds: [...dupes].map((i) => docs[i]?._id as string), objects: objects.size, ...counts };
+  const inbox = objects.size ? { _id: p.batchId, receivedAt: new Date(p.input.receivedAt), objects: [...objects.values()] } : null;
+  const result: StoreResult = { batchId: p.batchId, received: p.docs.length, duplicates: dupes.size, duplicateIds: [...dupes].map((i) => p.docs[i]?._id as string), objects: objects.size, ...counts };
+  return { inbox, result };
+}
+
+/**
+ * Durable before the 200 (invariant 1): the raw batches and every event are written, then one inbox
+ * document per batch naming its objects (all of them, new or re-delivered, so a crash between the
+ * writes is healed by HubSpot's re-delivery). Re-deliveries hit the unique dedupe key (the event
+ * _id) and are counted. Several requests' batches go in the same three writes (see createBatchWriter).
+ */
+export async function storeBatches(models: StoreModels, inputs: StoreInput[]): Promise<StoreResult[]> {
+  const prepared = inputs.map(prepare);
+  const all = prepared.flatMap((p) => p.docs);
+  const [, dupes] = await Promise.all([models.WebhookBatch.collection.insertMany(prepared.map((p) => p.batchDoc) as never[]), insertEvents(models, all)]);
+  let offset = 0;
+  const summaries = prepared.map((p) => {
+    const own = new Set<number>();
+    for (let i = 0; i < p.docs.length; i++) if (dupes.has(offset + i)) own.add(i);
+    offset += p.docs.length;
+    return summarize(p, own);
+  });
+  const inbox = summaries.flatMap((s) => (s.inbox ? [s.inbox] : []));
+  if (inbox.length) await models.IngestInbox.collection.insertMany(inbox as never[]);
+  return summaries.map((s) => s.result);
+}
+
+/**
+ * Group commit for the webhook route: requests that arrive while a write is in flight are written
+ * together by the next one. FerretDB (SQLite) has one writer at a time, and concurrent writers
+ * wait in SQLite's sleeping busy handler: bare concurrent inserts there have a p99 of seconds.
+ * One writer with growing groups keeps every request's wait to about one write. On MongoDB it
+ * saves round trips. A failed group fails each of its requests (HubSpot re-sends them).
+ */
+export function createBatchWriter(models: StoreModels, maxEvents = 2000) {
+  type Waiting = { input: StoreInput; resolve: (r: StoreResult) => void; reject: (e: unknown) => void };
+  let queue: Waiting[] = [];
+  let writing = false;
+  async function drain(): Promise<void> {
+    writing = true;
+    while (queue.length) {
+      let events = 0;
+      let n = 0;
+      while (n < queue.length && (n === 0 || events + (queue[n]?.input.items.length ?? 0) <= maxEvents)) events += queue[n++]?.input.items.length ?? 0;
+      const group = queue.slice(0, n);
+      queue = queue.slice(n);
+      try {
+        const results = await storeBatches(models, group.map((w) => w.input));
+        group.forEach((w, i) => w.resolve(results[i] as StoreResult));
+      } catch (err) {
+        for (const w of group) w.reject(err);
+      }
+    }
+    writing = false;
+  }
+  return {
+    store(input: StoreInput): Promise<StoreResult> {
+      return new Promise((resolve, reject) => {
+        queue.push({ input, resolve, reject });
+        if (!writing) void drain();
+      });
+    },
+  };
 }
 
 /**
