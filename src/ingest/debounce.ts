@@ -142,28 +142,48 @@ export function createWorkerLock(models: LockModels, leaseMs: number) {
       return false;
     }
   };
+  // Until when this process is sure to hold the lock (its last write said so): no database round
+  // trip per tick while it lasts; the background renewal keeps pushing it out.
+  let sureUntil = 0;
+  const mine = (now: number) => {
+    sureUntil = now + leaseMs / 2;
+  };
   return {
     token,
     async acquire(): Promise<'new' | 'held' | null> {
       const now = Date.now();
-      if (await insert(now)) return 'new';
+      if (now < sureUntil) return 'held';
+      if (await insert(now)) {
+        mine(now);
+        return 'new';
+      }
       const held = await coll().findOne({ _id: 'worker' as never });
       if (!held) return null;
       if (held.token === token) {
         await coll().updateOne({ _id: 'worker' as never }, { $set: { until: new Date(now + leaseMs) } });
+        mine(now);
         return 'held';
       }
       if (new Date(held.until as Date).getTime() > now) return null;
       // The holder's lease expired (crashed or stalled): remove its lock, then race for a new one.
       await coll().deleteOne({ _id: 'worker' as never, token: held.token });
-      return (await insert(now).catch(() => false)) ? 'new' : null;
+      if (!(await insert(now).catch(() => false))) return null;
+      mine(now);
+      return 'new';
     },
     /** Extends the lease while a long batch runs (ticks alone may be further apart than the lease). */
     async renew(): Promise<void> {
       const held = await coll().findOne({ _id: 'worker' as never });
-      if (held?.token === token) await coll().updateOne({ _id: 'worker' as never }, { $set: { until: new Date(Date.now() + leaseMs) } });
+      if (held?.token !== token) {
+        sureUntil = 0;
+        return;
+      }
+      const now = Date.now();
+      await coll().updateOne({ _id: 'worker' as never }, { $set: { until: new Date(now + leaseMs) } });
+      mine(now);
     },
     async release(): Promise<void> {
+      sureUntil = 0;
       await coll().deleteOne({ _id: 'worker' as never, token });
     },
   };
