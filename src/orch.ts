@@ -91,7 +91,9 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
     ...(receiver ? { receiver } : socketMode ? { socketMode: true, appToken: config.SLACK_APP_TOKEN } : { signingSecret: 'worker-role-receives-no-slack-requests' }),
   });
 
-  const agenda = createAgenda({ db: mongo.client.db(mongo.dbName), logger });
+  // Agenda's lock query runs per job name at every pass (a scan of agenda_jobs on FerretDB): as
+  // often as the finest schedule needs (the approval sweep), at most every 5 s, at least every 1 s.
+  const agenda = createAgenda({ db: mongo.client.db(mongo.dbName), logger, processEveryMs: Math.max(1000, Math.min(5000, config.ORCH_APPROVAL_SWEEP)) });
   const ctx: AppContext = { config, logger, metrics, mongo, models, neo4j, slack: app.client, lifecycle, agenda, events: new EventBus(), integrations };
   await seedAdmins(ctx);
   await registerJobs(ctx);
