@@ -3,7 +3,7 @@ import type { Logger } from '../logger.ts';
 import type { Models } from '../db/models/index.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { verifyHubSpotSignature } from './signature.ts';
-import { countDuplicates, createBatchWriter } from './store.ts';
+import { createBatchWriter } from './store.ts';
 
 export const WEBHOOK_PATH = '/webhooks/hubspot';
 
@@ -40,7 +40,6 @@ function rawBody(deps: ReceiverDeps): RequestHandler {
 /** POST /webhooks/hubspot: verify, validate, store durably, then 200 (a few ms; HubSpot times out at 5 s). */
 export function hubspotWebhookHandlers(deps: ReceiverDeps): RequestHandler[] {
   const base = deps.publicUrl.replace(/\/+$/, '');
-  let counting: Promise<void> = Promise.resolve();
   const writer = createBatchWriter(deps.models);
   const handle: RequestHandler = async (req, res, next) => {
     const t0 = process.hrtime.bigint();
@@ -66,10 +65,6 @@ export function hubspotWebhookHandlers(deps: ReceiverDeps): RequestHandler[] {
       res.status(200).json({ ok: true, batchId: r.batchId, accepted: r.accepted, duplicates: r.duplicates, quarantined: r.quarantined, ignored: r.ignored });
       m.ackSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
       if (r.objects > 0) deps.onStored?.();
-      if (r.duplicates > 0) {
-        // One count at a time: concurrent $inc of one document lose updates on FerretDB.
-        counting = counting.then(() => countDuplicates(deps.models, r.batchId, r.duplicateIds)).catch((err: Error) => void deps.logger.warn('could not count re-delivered events', { batchId: r.batchId, error: err.message }));
-      }
     } catch (err) {
       // Not stored → not acknowledged: HubSpot retries, nothing is lost.
       next(err);

@@ -26,8 +26,6 @@ export interface StoreResult {
   received: number;
   accepted: number;
   duplicates: number;
-  /** Ids of the re-delivered events (their stored copies get the count). */
-  duplicateIds: string[];
   quarantined: number;
   ignored: number;
   /** Objects named in the inbox for processing. */
@@ -44,7 +42,7 @@ export function buildEventDocs(items: unknown[], batchId: string, receivedAt: nu
     // raw is kept as JSON text (arbitrary keys like '$x' or 'a.b' would be refused by the database),
     // and only where the stored fields do not already say everything: valid events point to their
     // batch, whose body is kept as received. Half the bytes on the ack path.
-    const common = { batchId, receivedAt: at, duplicates: 0 };
+    const common = { batchId, receivedAt: at };
     const raw = () => JSON.stringify(item) ?? 'null';
     if (c.kind === 'malformed') {
       const sub = (item as { subscriptionType?: unknown } | null)?.subscriptionType;
@@ -134,6 +132,7 @@ export function pendingUpsert(o: InboxObject, receivedAt: number, debounceMs: nu
 
 type StoreModels = Pick<Models, 'WebhookEvent' | 'WebhookBatch' | 'IngestInbox'>;
 
+
 /** One request's documents: its raw batch, its events, and where they sit in a group's insert. */
 function prepare(input: StoreInput) {
   const batchId = sortableId('whb', input.receivedAt);
@@ -168,7 +167,7 @@ function summarize(p: ReturnType<typeof prepare>, dupes: Set<number>) {
     else counts.accepted++;
   });
   const inbox = objects.size ? { _id: p.batchId, receivedAt: new Date(p.input.receivedAt), objects: [...objects.values()] } : null;
-  const result: StoreResult = { batchId: p.batchId, received: p.docs.length, duplicates: dupes.size, duplicateIds: [...dupes].map((i) => p.docs[i]?._id as string), objects: objects.size, ...counts };
+  const result: StoreResult = { batchId: p.batchId, received: p.docs.length, duplicates: dupes.size, objects: objects.size, ...counts };
   return { inbox, result };
 }
 
@@ -181,7 +180,7 @@ function summarize(p: ReturnType<typeof prepare>, dupes: Set<number>) {
 export async function storeBatches(models: StoreModels, inputs: StoreInput[]): Promise<StoreResult[]> {
   const prepared = inputs.map(prepare);
   const all = prepared.flatMap((p) => p.docs);
-  const [, dupes] = await Promise.all([models.WebhookBatch.collection.insertMany(prepared.map((p) => p.batchDoc) as never[]), insertEvents(models, all)]);
+  const dupes = await insertEvents(models, all);
   let offset = 0;
   const summaries = prepared.map((p) => {
     const own = new Set<number>();
@@ -189,6 +188,9 @@ export async function storeBatches(models: StoreModels, inputs: StoreInput[]): P
     offset += p.docs.length;
     return summarize(p, own);
   });
+  // After the events, so each raw batch is stored with its re-delivery count: on FerretDB an update
+  // costs time in proportion to the collection, an insert does not.
+  await models.WebhookBatch.collection.insertMany(prepared.map((p, i) => ({ ...p.batchDoc, duplicates: summaries[i]?.result.duplicates ?? 0 })) as never[]);
   const inbox = summaries.flatMap((s) => (s.inbox ? [s.inbox] : []));
   if (inbox.length) await models.IngestInbox.collection.insertMany(inbox as never[]);
   return summaries.map((s) => s.result);
@@ -230,17 +232,4 @@ export function createBatchWriter(models: StoreModels, maxEvents = 2000) {
       });
     },
   };
-}
-
-/**
- * Counts re-deliveries on the stored events and on the batch. Called after the 200 (nothing here
- * is needed for durability), one update by _id each: the event id is its dedupe key.
- */
-export async function countDuplicates(models: Pick<Models, 'WebhookEvent' | 'WebhookBatch'>, batchId: string, eventIds: string[]): Promise<void> {
-  if (eventIds.length === 0) return;
-  await models.WebhookEvent.collection.bulkWrite(
-    eventIds.map((id) => ({ updateOne: { filter: { _id: id as never }, update: { $inc: { duplicates: 1 }, $set: { lastDuplicateAt: new Date() } } } })),
-    { ordered: false },
-  );
-  await models.WebhookBatch.collection.updateOne({ _id: batchId as never }, { $set: { duplicates: eventIds.length } });
 }

@@ -24,8 +24,6 @@ const webhookEventSchema = new Schema(
     reason: { type: String },
     batchId: { type: String, required: true },
     unitId: { type: String },
-    duplicates: { type: Number, default: 0 },
-    lastDuplicateAt: { type: Date },
     raw: { type: Schema.Types.Mixed, required: true },
     receivedAt: { type: Date, required: true, default: () => new Date() },
   },
