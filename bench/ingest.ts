@@ -4,7 +4,8 @@
  * here). Prints accepted events/s, ack latency percentiles, duplicates created, the app's peak RSS,
  * and the ceiling: bare insertMany of the same documents with the same unique dedupe index at the
  * same concurrency on the same database.
- *   BENCH_SECONDS (default 20), BENCH_CONCURRENCY (10), BENCH_BATCH (100), BENCH_REDELIVER (0.05)
+ *   BENCH_SECONDS (default 20), BENCH_CONCURRENCY (10), BENCH_BATCH (100), BENCH_REDELIVER (0.05),
+ *   BENCH_APP_HEAP_MB (200: the app runs with NODE_OPTIONS=--max-old-space-size=200; 0 = Node's default)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
 const BATCH = Number(process.env.BENCH_BATCH ?? 100);
 const REDELIVER = Number(process.env.BENCH_REDELIVER ?? 0.05);
 const OBJECTS = 5000;
+/** The web instance's V8 heap cap, as README recommends for web instances (0: Node's default). */
+const HEAP_MB = Number(process.env.BENCH_APP_HEAP_MB ?? 200);
 
 let eventSeq = 1;
 function makeBatch(): Record<string, unknown>[] {
@@ -118,7 +121,7 @@ async function main(): Promise<void> {
   u.pathname = `/${dbName}`;
   const fakes = await startFakes();
   // Web role: the instance that takes webhooks (DESIGN.md §5); workers process units elsewhere.
-  const app = await startAppProcess({ fakes, mongoUri: u.toString(), env: { ORCH_ROLE: 'web', LOG_LEVEL: 'warn' } });
+  const app = await startAppProcess({ fakes, mongoUri: u.toString(), env: { ORCH_ROLE: 'web', LOG_LEVEL: 'warn', ...(HEAP_MB > 0 ? { NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}` } : {}) } });
   const rss = async () => {
     const text = await fetch(`${app.url}/metrics`).then((r) => r.text(), () => '');
     const m = /^orch_process_resident_memory_bytes (\d+)/m.exec(text);
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
     peakRss = Math.max(peakRss, await rss());
   }, 250);
 
-  console.log(`ingest bench: ${SECONDS} s, ${CONCURRENCY} concurrent senders, ${BATCH} events per batch, ${(REDELIVER * 100).toFixed(0)}% re-deliveries, db ${uri.replace(/\/\/[^@]*@/, '//')}${dbName}`);
+  console.log(`ingest bench: ${SECONDS} s, ${CONCURRENCY} concurrent senders, ${BATCH} events per batch, ${(REDELIVER * 100).toFixed(0)}% re-deliveries, app heap cap ${HEAP_MB ? `${HEAP_MB} MB` : 'Node default'}, db ${uri.replace(/\/\/[^@]*@/, '//')}${dbName}`);
   const r = await loadApp(`${app.url}/webhooks/hubspot`, app.env.HUBSPOT_CLIENT_SECRET as string, `${app.url}/webhooks/hubspot`);
   clearInterval(sampler);
   const client = new MongoClient(u.toString());

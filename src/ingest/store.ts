@@ -203,12 +203,15 @@ export async function storeBatches(models: StoreModels, inputs: StoreInput[]): P
  * One writer with growing groups keeps every request's wait to about one write. On MongoDB it
  * saves round trips. A failed group fails each of its requests (HubSpot re-sends them).
  */
-export function createBatchWriter(models: StoreModels, maxEvents = 2000) {
+export function createBatchWriter(models: StoreModels, opts: { maxEvents?: number; writers?: number } = {}) {
+  const maxEvents = opts.maxEvents ?? 2000;
+  // One writer measured best on FerretDB (two: same throughput, higher p99 and RSS).
+  const writers = opts.writers ?? 1;
   type Waiting = { input: StoreInput; resolve: (r: StoreResult) => void; reject: (e: unknown) => void };
   let queue: Waiting[] = [];
-  let writing = false;
+  let active = 0;
   async function drain(): Promise<void> {
-    writing = true;
+    active += 1;
     while (queue.length) {
       let events = 0;
       let n = 0;
@@ -222,13 +225,13 @@ export function createBatchWriter(models: StoreModels, maxEvents = 2000) {
         for (const w of group) w.reject(err);
       }
     }
-    writing = false;
+    active -= 1;
   }
   return {
     store(input: StoreInput): Promise<StoreResult> {
       return new Promise((resolve, reject) => {
         queue.push({ input, resolve, reject });
-        if (!writing) void drain();
+        if (active < writers) void drain();
       });
     },
   };
