@@ -51,6 +51,8 @@ describe('reconciliation jobs', () => {
     await scheduleAfterWrite(ctx, { hubspotId: '601', fields: ['Industry'] }, 0); // same check: not queued twice
     const exc = await until(async () => ctx.models.Exception.findOne({ type: 'field_drift', objectId: '601' }).lean(), 15_000, 'after-write drift');
     expect(exc.diff).toEqual([{ field: 'Industry', hubspot: 'BANKING', mirror: 'SOFTWARE' }]);
+    // The exception is stored before the report is closed: wait for the report to finish.
+    await until(async () => ctx.models.ReconcileReport.findOne({ trigger: 'after-write', 'scope.hubspotId': '601', status: { $ne: 'running' } }).lean(), 10_000, 'after-write report');
     const reports = await ctx.models.ReconcileReport.find({ trigger: 'after-write', 'scope.hubspotId': '601' }).lean();
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatchObject({ status: 'completed', apiCalls: { hubspot: 1, airtable: 1 }, scope: { kind: 'company', hubspotId: '601', fields: ['Industry'] } });
