@@ -253,9 +253,11 @@ export class WorkflowEngine {
         run.mode = await getMode(this.ctx);
         await Run.updateOne({ _id: run._id }, { $set: { mode: run.mode } });
       }
-      // 'async': a step's checkpoint is written while the next step runs (all are flushed before
-      // invoke returns); a crash re-runs at most the last step, which every node tolerates.
-      const config = { configurable: { thread_id: run._id }, recursionLimit: 100, durability: 'async' as const };
+      // 'exit': the checkpoint is written when this invocation ends (interrupt, completion or error),
+      // not after every step: on FerretDB each step's checkpoint and writes cost ~4 writes that grow
+      // with the collection. A crash mid-invocation re-runs its steps from the last saved point:
+      // every node is a read, an upsert keyed by the HubSpot id, or claimed (sheet, thread reply).
+      const config = { configurable: { thread_id: run._id }, recursionLimit: 100, durability: 'exit' as const };
       const finish = (fn: () => Promise<void>) => {
         stopRenewing();
         return this.serialize(run._id, fn);

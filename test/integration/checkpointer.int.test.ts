@@ -43,7 +43,7 @@ afterAll(async () => {
 
 describe('LangGraph checkpointer on FerretDB', () => {
   it('when a run pauses and a new process resumes it, then the state is intact, each step ran once and the thread can be deleted', async () => {
-    const config = { configurable: { thread_id: 'run_ckpt_1' }, durability: 'async' as const };
+    const config = { configurable: { thread_id: 'run_ckpt_1' }, durability: 'exit' as const };
     const first = await graph();
     const paused = await first.g.invoke({ seen: [] }, config);
     expect(isInterrupted(paused)).toBe(true);
@@ -59,7 +59,7 @@ describe('LangGraph checkpointer on FerretDB', () => {
     // Keyed by _id: one document per checkpoint and per write, whatever was re-sent.
     const db = client.db(dbName);
     const checkpoints = await db.collection('checkpoints').find({ thread_id: 'run_ckpt_1' }).toArray();
-    expect(checkpoints.length).toBeGreaterThan(2);
+    expect(checkpoints.length).toBeGreaterThanOrEqual(2); // saved when each invocation ended: at the pause and at the end
     expect(new Set(checkpoints.map((c) => c.checkpoint_id)).size).toBe(checkpoints.length);
     expect(checkpoints.every((c) => typeof c._id === 'string' && c._id === JSON.stringify([c.thread_id, c.checkpoint_ns, c.checkpoint_id]))).toBe(true);
 
