@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { onFerretDb } from '../guarded-update.ts';
 import { approvalModel } from './approval.ts';
 import { auditEntryModel } from './audit-entry.ts';
 import { exceptionModel } from './exception.ts';
@@ -39,7 +40,21 @@ export function createModels(conn: Connection) {
 
 export type Models = ReturnType<typeof createModels>;
 
-/** Idempotent: safe on every start; returns the models whose indexes could not be built. */
+/**
+ * Idempotent: safe on every start. On FerretDB v1 only the unique indexes are built: its planner
+ * never uses a secondary index (only `_id`), so the others would only be maintained on every
+ * insert (they slowed the webhook path), while unique ones still enforce their constraint.
+ */
 export async function ensureIndexes(models: Models): Promise<void> {
-  for (const model of Object.values(models)) await model.createIndexes();
+  const first = Object.values(models)[0];
+  const ferret = first ? await onFerretDb(first.db) : false;
+  for (const model of Object.values(models)) {
+    if (!ferret) {
+      await model.createIndexes();
+      continue;
+    }
+    for (const [fields, options] of model.schema.indexes()) {
+      if (options?.unique) await model.collection.createIndex(fields as Record<string, 1 | -1>, options as Record<string, unknown>);
+    }
+  }
 }
