@@ -33,8 +33,9 @@ describe('ingest durability', () => {
   it('when the process is killed (SIGKILL) after acknowledging and before processing, then everything is processed once after restart', async () => {
     const ids = [7001, 7002, 7003, 7004, 7005];
     for (const id of ids) fakes.hubspot.put('companies', { id: String(id), properties: { name: `Crash ${id}` } });
-    // A window far longer than the test needs: nothing can be processed before the kill.
-    const app = await start('4000');
+    // A window far longer than the test needs: nothing can be processed before the kill. The default
+    // 60 s unit lease: the restarted worker must not wait for it (only for the dead one's 10 s lock).
+    const app = await start('4000', '60000');
     const post = poster(app);
     const acks = await Promise.all([post(ids.map((id) => creation('company', id))), post(ids.map((id) => propertyChange('company', id, 'domain', `${id}.test`)))]);
     expect(acks.map((a) => a.status)).toEqual([200, 200]);
