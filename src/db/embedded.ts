@@ -52,6 +52,11 @@ export async function startFerretDb(dataDir: string, logger?: Logger, port?: num
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   child.stderr?.on('data', (d: Buffer) => logger?.debug('ferretdb', { line: d.toString().slice(0, 500) }));
+  // Never outlive the process that started it, even when that one ends through process.exit()
+  // without stopping it (a failed benchmark left FerretDB servers running).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   await waitForPort(listenPort, 15_000, child);
   return {
     uri: `mongodb://127.0.0.1:${listenPort}/`,
