@@ -4,6 +4,7 @@ import { Counter, Histogram } from 'prom-client';
 import type { AppContext } from '../src/context.ts';
 import { updateIfMatches } from '../src/db/guarded-update.ts';
 import { newId } from '../src/ids.ts';
+import { keyedSerial } from '../src/keyed-serial.ts';
 import { getMode } from '../src/services/settings.ts';
 import { createCheckpointer } from './checkpointer.ts';
 import { classify, reasonOf } from './errors.ts';
@@ -49,7 +50,7 @@ export class WorkflowEngine {
   private readonly runsFinished: Counter<'workflow' | 'status'>;
   private readonly stepSeconds: Histogram<'step' | 'status'>;
   /** Writes to one run document, chained: FerretDB updates are whole-document read-modify-write, so two concurrent updates of a run lose one of them. */
-  private readonly runWrites = new Map<string, Promise<unknown>>();
+  private readonly runWrites = keyedSerial();
   private readonly ledger: StepLedger = new Map();
   private pollCount = 0;
   private readonly onCreated = (runId: string) => void this.claimById(runId);
@@ -104,15 +105,9 @@ export class WorkflowEngine {
     await Promise.allSettled([...this.inflight.values()]);
   }
 
+  /** Writes to one run, one after the other (see runWrites). */
   serialize<T>(runId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.runWrites.get(runId) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const settled = next.catch(() => undefined);
-    this.runWrites.set(runId, settled);
-    void settled.then(() => {
-      if (this.runWrites.get(runId) === settled) this.runWrites.delete(runId);
-    });
-    return next;
+    return this.runWrites(runId, fn);
   }
 
   /** Look for work now (coalesced: one pass at a time, one more if asked during a pass). */

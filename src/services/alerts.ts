@@ -3,6 +3,7 @@ import { Counter } from 'prom-client';
 import type { KnownBlock } from '@slack/types';
 import type { AppContext } from '../context.ts';
 import { buildAlertMessage, type AlertKind, type AlertSeverity } from '../../blocks/alerts.ts';
+import { keyedSerial } from '../keyed-serial.ts';
 
 export type { AlertKind, AlertSeverity };
 
@@ -41,7 +42,7 @@ export interface AlertOptions {
 interface State {
   limiter: Bottleneck;
   /** Per-key queue: FerretDB applies $inc as read-modify-write, so concurrent repeats would lose counts. */
-  locks: Map<string, Promise<unknown>>;
+  serialized: ReturnType<typeof keyedSerial>;
   emails: Map<string, { userId: string | null; at: number }>;
   timers: Map<string, NodeJS.Timeout>;
   counter: Counter<'kind' | 'outcome'>;
@@ -66,7 +67,7 @@ export function configureAlerts(ctx: AlertCtx, options: AlertOptions = {}): Stat
       highWater: 500,
       strategy: Bottleneck.strategy.OVERFLOW,
     }),
-    locks: new Map(),
+    serialized: keyedSerial(),
     emails: old?.emails ?? new Map(),
     timers: new Map(),
     counter:
@@ -79,18 +80,6 @@ export function configureAlerts(ctx: AlertCtx, options: AlertOptions = {}): Stat
 
 function stateFor(ctx: AlertCtx): State {
   return states.get(ctx.models) ?? configureAlerts(ctx);
-}
-
-/** Runs `fn` after every earlier call for the same key in this process has finished. */
-async function serialized<T>(state: State, key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = state.locks.get(key) ?? Promise.resolve();
-  const next = prev.then(fn, fn);
-  const tail = next.catch(() => undefined);
-  state.locks.set(key, tail);
-  void tail.then(() => {
-    if (state.locks.get(key) === tail) state.locks.delete(key);
-  });
-  return next;
 }
 
 function isDuplicateKey(err: unknown): boolean {
@@ -187,7 +176,7 @@ async function refreshDms(ctx: AlertCtx, state: State, key: string): Promise<voi
   for (const dm of doc.dms) {
     await state.limiter.schedule(() => ctx.slack.chat.update({ channel: dm.channel as string, ts: dm.ts as string, text: message.text, blocks: message.blocks }));
   }
-  await serialized(state, key, () => ctx.models.Alert.updateOne({ _id: key, windowStart: doc.windowStart, shownCount: { $lt: doc.count } }, { $set: { shownCount: doc.count } }));
+  await state.serialized(key, () => ctx.models.Alert.updateOne({ _id: key, windowStart: doc.windowStart, shownCount: { $lt: doc.count } }, { $set: { shownCount: doc.count } }));
   state.counter.inc({ kind: doc.kind, outcome: 'updated' });
   const again = await ctx.models.Alert.findById(key, { count: 1 }).lean();
   if (again && again.count > doc.count) scheduleCountUpdate(ctx, state, key);
@@ -200,7 +189,7 @@ async function refreshDms(ctx: AlertCtx, state: State, key: string): Promise<voi
 export async function alert(ctx: AlertCtx, input: AlertInput): Promise<AlertResult> {
   const state = stateFor(ctx);
   try {
-    const claim = await serialized(state, input.key, () => claimWindow(ctx, input, new Date()));
+    const claim = await state.serialized(input.key, () => claimWindow(ctx, input, new Date()));
     if (!claim.first) {
       state.counter.inc({ kind: input.kind, outcome: 'counted' });
       scheduleCountUpdate(ctx, state, input.key);
@@ -222,7 +211,7 @@ export async function alert(ctx: AlertCtx, input: AlertInput): Promise<AlertResu
     );
     const dms = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     for (const s of settled) if (s.status === 'rejected') ctx.logger.warn('alert DM not delivered', { key: input.key, error: (s.reason as Error).message });
-    await serialized(state, input.key, () => ctx.models.Alert.updateOne({ _id: input.key, windowStart: claim.windowStart }, { $set: { dms, recipients: targets } }));
+    await state.serialized(input.key, () => ctx.models.Alert.updateOne({ _id: input.key, windowStart: claim.windowStart }, { $set: { dms, recipients: targets } }));
     // Repeats that arrived while we were posting are shown by an edit.
     scheduleCountUpdate(ctx, state, input.key);
     state.counter.inc({ kind: input.kind, outcome: dms.length > 0 ? 'sent' : 'failed' });
@@ -244,7 +233,7 @@ export async function flushAlerts(ctx: AlertCtx): Promise<void> {
     for (const key of keys) {
       clearTimeout(state.timers.get(key));
       state.timers.delete(key);
-      await state.locks.get(key);
+      await state.serialized(key, async () => undefined); // let in-flight writes for this key finish
       await refreshDms(ctx, state, key).catch(() => undefined);
     }
   }
