@@ -1,5 +1,5 @@
 import type { AppContext } from '../src/context.ts';
-import { updateIfMatches } from '../src/db/guarded-update.ts';
+import { matches, updateIfMatches } from '../src/db/guarded-update.ts';
 import { claimOnce, RUN_CLAIMS } from '../src/services/claims.ts';
 import { getMode } from '../src/services/settings.ts';
 import type { Envelope, ResumeDecision } from './types.ts';
@@ -35,12 +35,9 @@ function filterOf(kind: ClaimKind, now: Date): Record<string, unknown> {
   return { status: 'RUNNING', leaseUntil: { $lt: now } };
 }
 
-/** The same conditions as filterOf, checked on a document already read. */
+/** filterOf's conditions checked on a document already read (MongoDB query semantics, via sift). */
 export function kindOf(c: Candidate, now = new Date()): ClaimKind | null {
-  if (c.status === 'WAITING_APPROVAL' && c.pendingResume) return 'resume';
-  if (c.status === 'PENDING') return 'pending';
-  if (c.status === 'RUNNING' && c.leaseUntil && new Date(c.leaseUntil) < now) return 'expired';
-  return null;
+  return ORDER.find((k) => matches(filterOf(k, now), c)) ?? null;
 }
 
 const CANDIDATE_FIELDS = { _id: 1, status: 1, attempts: 1, mode: 1, leaseUntil: 1, pendingResume: 1 } as const;

@@ -16,6 +16,11 @@ const sift = siftModule.default;
  */
 const isFerret = new WeakMap<Connection, boolean>();
 
+/** Whether a document already read satisfies a MongoDB filter. */
+export function matches(filter: Record<string, unknown>, doc: unknown): boolean {
+  return sift(filter)(doc);
+}
+
 /** Whether the connection's server is FerretDB (its buildInfo says so). Asked once per connection. */
 export async function onFerretDb(conn: Connection): Promise<boolean> {
   const known = isFerret.get(conn);
@@ -43,6 +48,6 @@ export async function updateIfMatches<T = Record<string, unknown>>(
     return (await coll.findOneAndUpdate({ _id: id, ...guard }, update, { returnDocument: 'after' })) as T | null;
   }
   const current = await coll.findOne({ _id: id });
-  if (!current || !sift(guard)(current)) return null;
+  if (!current || !matches(guard, current)) return null;
   return (await coll.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after' })) as T | null;
 }
