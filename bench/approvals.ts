@@ -9,11 +9,8 @@
  * Prints p50/p95/p99 of each and the issue's targets. BENCH_DB_PROFILE=1 adds where the database
  * time went (by command and collection), BENCH_PHASES=1 where webhook → sheet went (by step).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startFerretDb } from '../src/db/embedded.ts';
+import { benchDatabase } from './database.ts';
 import { startFakes, type Fakes } from '../test/fakes/index.ts';
 import { startAppProcess, type AppProcess } from '../test/helpers/app-process.ts';
 import { creation } from '../test/helpers/ingest.ts';
@@ -103,15 +100,8 @@ async function phases(app: AppProcess, objectId: string, sentAt: number, into: M
 }
 
 async function main() {
-  let uri = process.env.MONGODB_URI;
-  let dir: string | undefined;
-  let ferret: Awaited<ReturnType<typeof startFerretDb>> | undefined;
-  if (!uri) {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-ferret-'));
-    ferret = await startFerretDb(dir);
-    uri = ferret.uri;
-  }
-  const u = new URL(uri);
+  const db = await benchDatabase();
+  const u = new URL(db.uri);
   u.pathname = `/benchapprovals_${randomBytes(4).toString('hex')}`;
   const fakes = await startFakes();
   const app = await startAppProcess({
@@ -155,8 +145,7 @@ async function main() {
   if (PROFILE) console.log(['database time by command (commands ≥ 1 ms):', ...dbProfile(app.logs())].join('\n'));
   await app.stop();
   await fakes.stop();
-  await ferret?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await db.stop();
   process.exit(out.errors.length ? 1 : 0);
 }
 

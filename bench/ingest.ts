@@ -7,12 +7,9 @@
  *   BENCH_SECONDS (default 20), BENCH_CONCURRENCY (10), BENCH_BATCH (100), BENCH_REDELIVER (0.05),
  *   BENCH_APP_HEAP_MB (200: the app runs with NODE_OPTIONS=--max-old-space-size=200; 0 = Node's default)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { startFerretDb } from '../src/db/embedded.ts';
+import { benchDatabase } from './database.ts';
 import { buildEventDocs } from '../src/ingest/store.ts';
 import { startFakes } from '../test/fakes/index.ts';
 import { startAppProcess } from '../test/helpers/app-process.ts';
@@ -107,15 +104,8 @@ async function ceiling(uri: string, dbName: string) {
 }
 
 async function main(): Promise<void> {
-  let uri = process.env.MONGODB_URI;
-  let stopDb: (() => Promise<void>) | undefined;
-  let dir: string | undefined;
-  if (!uri) {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-ferret-'));
-    const ferret = await startFerretDb(dir);
-    uri = ferret.uri;
-    stopDb = ferret.stop;
-  }
+  const db = await benchDatabase();
+  const uri = db.uri;
   const dbName = `bench_ingest_${randomBytes(4).toString('hex')}`;
   const u = new URL(uri);
   u.pathname = `/${dbName}`;
@@ -153,8 +143,7 @@ async function main(): Promise<void> {
   console.log(`         peak RSS of the app process: ${(peakRss / 1024 / 1024).toFixed(0)} MB (idle after start: ${(idleRss / 1024 / 1024).toFixed(0)} MB)`);
   console.log(`ceiling: ${ceilingEps.toFixed(0)} events/s (bare insertMany, unique dedupeKey index; p50 ${ms(pct(c.latencies, 50))}, p99 ${ms(pct(c.latencies, 99))})`);
   console.log(`ratio:   ${((eps / ceilingEps) * 100).toFixed(0)}% of the ceiling (target >= 50%), p99 target <= 50 ms, RSS target <= 300 MB`);
-  await stopDb?.();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await db.stop();
   process.exit(0);
 }
 

@@ -8,12 +8,9 @@
  * Pass 0 (reference): adapter limits lifted, to show the cost of the comparison itself.
  *   BENCH_COMPANIES (default 10000), BENCH_SKIP_UNTHROTTLED=1 to skip pass 0.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { connectMongo } from '../src/db/connection.ts';
-import { startFerretDb } from '../src/db/embedded.ts';
+import { benchDatabase } from './database.ts';
 import { createModels, ensureIndexes } from '../src/db/models/index.ts';
 import { createAirtable } from '../src/integrations/airtable.ts';
 import { createHubSpot } from '../src/integrations/hubspot.ts';
@@ -89,15 +86,8 @@ async function pass(label: string, fakes: Fakes, mongoBase: string, opts: { unth
 }
 
 async function main(): Promise<void> {
-  let base = process.env.MONGODB_URI;
-  let stop: (() => Promise<void>) | undefined;
-  let dir: string | undefined;
-  if (!base) {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'bench-reconcile-'));
-    const ferret = await startFerretDb(dir);
-    base = ferret.uri;
-    stop = ferret.stop;
-  }
+  const db = await benchDatabase();
+  const base = db.uri;
   const fakes = await startFakes();
   const rssBefore = Math.round(process.memoryUsage().rss / 1024 / 1024);
   seed(fakes);
@@ -109,8 +99,7 @@ async function main(): Promise<void> {
     if (p2.status !== 'completed') process.exitCode = 1;
   } finally {
     await fakes.stop();
-    await stop?.();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await db.stop();
   }
 }
 

@@ -6,12 +6,9 @@
  * the cold snapshot computation (first request after start) and page 2 through the "More" button.
  *   BENCH_RUNS (100000), BENCH_APPROVALS (10000), BENCH_ITERATIONS (30)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { startFerretDb } from '../src/db/embedded.ts';
+import { benchDatabase } from './database.ts';
 import { startFakes, type Fakes } from '../test/fakes/index.ts';
 import { startAppProcess, type AppProcess } from '../test/helpers/app-process.ts';
 
@@ -105,15 +102,8 @@ async function openHome(app: AppProcess, fakes: Fakes, user: string): Promise<nu
 }
 
 async function main(): Promise<void> {
-  let uri = process.env.MONGODB_URI;
-  let stopDb: (() => Promise<void>) | undefined;
-  let dir: string | undefined;
-  if (!uri) {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-surfaces-'));
-    const ferret = await startFerretDb(dir);
-    uri = ferret.uri;
-    stopDb = ferret.stop;
-  }
+  const db = await benchDatabase();
+  const uri = db.uri;
   const dbName = `bench_surfaces_${randomBytes(4).toString('hex')}`;
   const u = new URL(uri);
   u.pathname = `/${dbName}`;
@@ -151,8 +141,7 @@ async function main(): Promise<void> {
     await client.connect();
     await client.db(dbName).dropDatabase().catch(() => undefined);
     await client.close();
-    await stopDb?.();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await db.stop();
   }
 }
 
