@@ -1,6 +1,6 @@
 /**
  * `npm run bench:approvals`: the approval loop end to end against the real app process, a real
- * FerretDB (MONGODB_URI, or one started here) and zero-latency fakes. For each of BENCH_RUNS
+ * the test bed's mongo-java-server (MONGODB_URI, or one started here) and zero-latency fakes. For each of BENCH_RUNS
  * companies (default 200, BENCH_CONCURRENCY at a time, default 1 so the figures are latencies, not queueing):
  *   webhook → sheet:     signed HubSpot webhook sent → chat.postMessage of the sheet reaches the Slack fake
  *                        (ORCH_DEBOUNCE_MS=0, so no debounce window is included)

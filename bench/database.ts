@@ -1,21 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startFerretDb } from '../src/db/embedded.ts';
+import { startJavaMongo } from '../src/db/java-mongo.ts';
 
 /**
- * The server a benchmark runs against: MONGODB_URI when set, else a private FerretDB in a
- * temporary directory. stop() ends the private server and removes its files (no-op otherwise).
+ * The server a benchmark runs against: MONGODB_URI when set, else a private mongo-java-server (the
+ * test bed's, in memory). `kind` is printed with the figures. stop() ends the private server.
  */
-export async function benchDatabase(): Promise<{ uri: string; stop(): Promise<void> }> {
-  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, stop: async () => undefined };
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-ferret-'));
-  const ferret = await startFerretDb(dir);
-  return {
-    uri: ferret.uri,
-    async stop() {
-      await ferret.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+export async function benchDatabase(): Promise<{ uri: string; kind: string; stop(): Promise<void> }> {
+  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, kind: 'MONGODB_URI', stop: async () => undefined };
+  const server = await startJavaMongo({ heapMb: 4096 });
+  return { uri: server.uri, kind: 'mongo-java-server 1.47 (memory backend, test bed)', stop: server.stop };
 }

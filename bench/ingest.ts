@@ -1,6 +1,6 @@
 /**
  * `npm run bench:ingest`: signed HubSpot batches of 100 events at concurrency 10 (HubSpot's default)
- * for a fixed time against the real app process and a real FerretDB (MONGODB_URI, or one started
+ * for a fixed time against the real app process and a real database (MONGODB_URI, or a mongo-java-server started
  * here). Prints accepted events/s, ack latency percentiles, duplicates created, the app's peak RSS,
  * and the ceiling: bare insertMany of the same documents with the same unique dedupe index at the
  * same concurrency on the same database.

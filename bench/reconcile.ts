@@ -1,7 +1,7 @@
 /**
  * `npm run bench:reconcile`: 10,000 HubSpot companies against 10,000 Airtable mirror rows with 2%
  * drift (100 drifted fields, 50 missing rows, 50 orphan rows), pages of 100, through the real
- * adapters and the real reconciliation (exceptions stored in FerretDB: MONGODB_URI, or one started here).
+ * adapters and the real reconciliation (exceptions stored in MongoDB: MONGODB_URI, or one started here).
  * Pass 1: zero-latency fakes, adapters at their production limits (HubSpot 190/10 s, Airtable 5/s).
  * Pass 2: the same with the fakes ALSO enforcing the real limits (429 beyond them): every 429 must be
  *         absorbed by backoff (report completed, no errors).

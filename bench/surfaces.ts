@@ -1,6 +1,6 @@
 /**
  * `npm run bench:surfaces`: 100k runs (30 days) and 10k approvals seeded into the test MongoDB
- * (MONGODB_URI, or a FerretDB started here), then through the real app process and signed Slack
+ * (MONGODB_URI, or a mongo-java-server started here), then through the real app process and signed Slack
  * requests: `/orch runs` answered (request sent → ephemeral reply received by the Slack fake) and
  * App Home published (app_home_opened sent → views.publish received), p50/p95 each. Also prints
  * the cold snapshot computation (first request after start) and page 2 through the "More" button.
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     const page2: number[] = [];
     if (cursor) for (let i = 0; i < 3; i++) page2.push(await more(app, fakes, cursor));
     for (const a of [runs, home, homeViewer, page2]) a.sort((x, y) => x - y);
-    console.log(`\nSlack surfaces on ${RUNS} runs + ${APPROVALS} approvals (${process.env.MONGODB_URI ? 'MONGODB_URI' : 'FerretDB started here'}), ${ITERATIONS} iterations`);
+    console.log(`\nSlack surfaces on ${RUNS} runs + ${APPROVALS} approvals (${db.kind}), ${ITERATIONS} iterations`);
     console.log(`  seeding                                  ${ms(seedMs)}`);
     console.log(`  cold: first /orch runs (snapshot built)  ${ms(cold.tookMs)}`);
     console.log(`  /orch runs answered           p50 ${ms(pct(runs, 50))}  p95 ${ms(pct(runs, 95))}  (target p95 ≤ 300 ms)`);

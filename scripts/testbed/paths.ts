@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testbedCacheDir } from '../../src/db/java-mongo.ts';
 
 /** Where the test bed keeps its builds: outside the clone, so a fresh clone reuses them. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const cacheDir =
-  process.env.ORCH_TESTBED_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'orch-testbed');
-export const ferretdbBin = path.join(cacheDir, 'ferretdb', 'ferretdb');
+export const cacheDir = testbedCacheDir();
 
 const neo4jSrc = path.join(repoRoot, 'scripts', 'testbed', 'neo4j');
 /** Keyed by the pom and the server source, so a change rebuilds instead of reusing a stale jar set. */

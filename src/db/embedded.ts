@@ -1,19 +1,29 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import os from 'node:os';
 import type { Logger } from '../logger.ts';
+import { startJavaMongo } from './java-mongo.ts';
 
 /**
- * Development-only MongoDB for `npm start` without MONGODB_URI: mongodb-memory-server with its data
- * kept under <dataDir>/mongo. Where mongod cannot be downloaded (offline machines), the FerretDB
- * binary the test bed builds is used instead, with SQLite files under <dataDir>/ferretdb.
+ * Development-only database for `npm start` without MONGODB_URI. A data dir belongs to one server
+ * kind (recorded in <dataDir>/KIND), so a start never comes up silently on another, empty store:
+ * - `mongod`: mongodb-memory-server (a real mongod) with its files under <dataDir>/mongo, where a
+ *   mongod binary can be obtained (cached, or one download attempt with a short timeout);
+ * - `mongo-java-server`: offline, mongo-java-server with its H2 MVStore file <dataDir>/orch.mv.db
+ *   (built with Maven on first use).
+ * A failed mongod attempt is remembered in the data dir, so later offline starts do not wait for it.
  */
+export type EmbeddedKind = 'mongod' | 'mongo-java-server';
+
 export interface EmbeddedMongo {
   uri: string;
-  kind: 'mongodb-memory-server' | 'ferretdb';
+  kind: EmbeddedKind;
   stop(): Promise<void>;
+}
+
+export class EmbeddedDbError extends Error {
+  override name = 'EmbeddedDbError';
 }
 
 export async function freePort(): Promise<number> {
@@ -27,45 +37,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function ferretdbBinaryPath(): string {
-  const cache = process.env.ORCH_TESTBED_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'orch-testbed');
-  return path.join(cache, 'ferretdb', 'ferretdb');
-}
-
-/** `port` lets a test restart FerretDB where clients expect it (same port, same data dir). */
-export async function startFerretDb(dataDir: string, logger?: Logger, port?: number): Promise<{ uri: string; port: number; process: ChildProcess; stop(): Promise<void> }> {
-  const bin = ferretdbBinaryPath();
-  if (!existsSync(bin)) throw new Error(`FerretDB binary not found at ${bin} (run npm run testbed:prepare)`);
-  mkdirSync(dataDir, { recursive: true });
-  const listenPort = port ?? (await freePort());
-  const child = spawn(
-    bin,
-    [
-      '--handler=sqlite',
-      `--sqlite-url=file:${path.resolve(dataDir)}/`,
-      `--listen-addr=127.0.0.1:${listenPort}`,
-      `--state-dir=${path.resolve(dataDir)}`,
-      '--debug-addr=-',
-      '--telemetry=disable',
-      '--log-level=error',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  child.stderr?.on('data', (d: Buffer) => logger?.debug('ferretdb', { line: d.toString().slice(0, 500) }));
-  // Never outlive the process that started it, even when that one ends through process.exit()
-  // without stopping it (a failed benchmark left FerretDB servers running).
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
-  await waitForPort(listenPort, 15_000, child);
-  return {
-    uri: `mongodb://127.0.0.1:${listenPort}/`,
-    port: listenPort,
-    process: child,
-    stop: () => stopChild(child),
-  };
-}
-
 export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -75,35 +46,69 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
   clearTimeout(timer);
 }
 
-async function waitForPort(port: number, timeoutMs: number, child: ChildProcess): Promise<void> {
-  const { connect } = await import('node:net');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`process exited with code ${child.exitCode} before listening`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
+const MONGOD_ATTEMPT_MS = 10_000;
+
+async function startMongod(dataDir: string): Promise<EmbeddedMongo> {
+  const dbPath = path.join(dataDir, 'mongo');
+  mkdirSync(dbPath, { recursive: true });
+  // One download attempt, not mongodb-memory-server's three with backoff.
+  process.env.MONGOMS_MAX_RETRIES ??= '1';
+  const { MongoMemoryServer } = await import('mongodb-memory-server-core');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no mongod within ${MONGOD_ATTEMPT_MS / 1000} s`)), MONGOD_ATTEMPT_MS);
+    timer.unref();
+  });
+  try {
+    const server = await Promise.race([MongoMemoryServer.create({ instance: { dbPath, storageEngine: 'wiredTiger' } }), timeout]);
+    return { uri: server.getUri('orch'), kind: 'mongod', stop: async () => void (await server.stop({ doCleanup: false })) };
+  } finally {
+    clearTimeout(timer);
   }
-  throw new Error(`port ${port} did not open within ${timeoutMs} ms`);
+}
+
+async function startH2(dataDir: string): Promise<EmbeddedMongo> {
+  const file = path.join(path.resolve(dataDir), 'orch.mv.db');
+  try {
+    const server = await startJavaMongo({ h2File: file, heapMb: 512 });
+    return { uri: `${server.uri}orch`, kind: 'mongo-java-server', stop: server.stop };
+  } catch (err) {
+    const msg = (err as Error).message;
+    // MVStore locks its file: a second server on the same data means one is still running.
+    if (/locked/i.test(msg)) throw new EmbeddedDbError(`the embedded database in ${dataDir} is in use by another process (an orch still running?). Stop it, or set ORCH_DATA_DIR to another directory.`);
+    throw new EmbeddedDbError(`the embedded database could not start: ${msg.split('\n')[0]}`);
+  }
 }
 
 export async function startEmbeddedMongo(dataDir: string, logger: Logger): Promise<EmbeddedMongo> {
-  const dbPath = path.join(dataDir, 'mongo');
-  mkdirSync(dbPath, { recursive: true });
-  try {
-    const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-    const server = await MongoMemoryServer.create({ instance: { dbPath, storageEngine: 'wiredTiger' } });
-    return { uri: server.getUri('orch'), kind: 'mongodb-memory-server', stop: async () => void (await server.stop({ doCleanup: false })) };
-  } catch (err) {
-    logger.warn('mongodb-memory-server could not start (offline?); trying the FerretDB binary', { error: (err as Error).message });
+  mkdirSync(dataDir, { recursive: true });
+  const kindFile = path.join(dataDir, 'KIND');
+  const noMongodFile = path.join(dataDir, 'mongod-unavailable');
+  const owner = existsSync(kindFile) ? (readFileSync(kindFile, 'utf8').trim() as EmbeddedKind) : null;
+  const claim = (kind: EmbeddedKind) => writeFileSync(kindFile, `${kind}\n`);
+
+  if (owner === 'mongo-java-server') return startH2(dataDir);
+  if (owner === 'mongod') {
+    try {
+      return await startMongod(dataDir);
+    } catch (err) {
+      throw new EmbeddedDbError(
+        `${dataDir} holds a mongod database, but mongod cannot start now (${(err as Error).message}). orch will not switch to another, empty store: restore mongod, or set ORCH_DATA_DIR to a new directory.`,
+      );
+    }
   }
-  const ferret = await startFerretDb(path.join(dataDir, 'ferretdb'), logger);
-  return { uri: `${ferret.uri}orch`, kind: 'ferretdb', stop: ferret.stop };
+  if (!existsSync(noMongodFile)) {
+    try {
+      const db = await startMongod(dataDir);
+      claim('mongod');
+      return db;
+    } catch (err) {
+      const reason = (err as Error).message.split('\n')[0] ?? 'unknown';
+      writeFileSync(noMongodFile, `${new Date().toISOString()} ${reason}\n`);
+      logger.warn('no mongod binary could be obtained for the embedded database; using mongo-java-server (remembered: delete the file to try again)', { reason, file: noMongodFile });
+    }
+  }
+  const db = await startH2(dataDir);
+  claim('mongo-java-server');
+  return db;
 }

@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
-import { freePort, startFerretDb } from '../../src/db/embedded.ts';
+import { freePort } from '../../src/db/embedded.ts';
+import { startJavaMongo, type JavaMongo } from '../../src/db/java-mongo.ts';
 import { startFakes, type Fakes } from '../fakes/index.ts';
 import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
 import { neo4jUri, uniqueMongoUri } from '../helpers/db.ts';
@@ -34,7 +32,7 @@ afterAll(async () => {
   await fakes.stop();
 });
 
-describe('the app process against FerretDB, Neo4j and the fakes', () => {
+describe('the app process against the test bed MongoDB, Neo4j and the fakes', () => {
   let app: AppProcess;
   const db = uniqueMongoUri('e2efoundation');
   beforeAll(async () => {
@@ -105,18 +103,15 @@ describe('the app process against FerretDB, Neo4j and the fakes', () => {
 });
 
 describe('/ready follows MongoDB going away and coming back', () => {
-  let dir: string;
-  let ferret: Awaited<ReturnType<typeof startFerretDb>>;
+  let mongo: JavaMongo;
   let app: AppProcess;
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'orch-e2e-ferret-'));
-    ferret = await startFerretDb(dir);
-    app = await startAppProcess({ fakes, mongoUri: `${ferret.uri}ready_e2e` });
+    mongo = await startJavaMongo({ heapMb: 256 });
+    app = await startAppProcess({ fakes, mongoUri: `${mongo.uri}ready_e2e` });
   });
   afterAll(async () => {
     await app?.kill();
-    await ferret?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await mongo?.stop();
   });
 
   it('when MongoDB stops, then /ready is 503 listing mongodb, and when it returns on the same port, then 200 again', async () => {
@@ -124,13 +119,13 @@ describe('/ready follows MongoDB going away and coming back', () => {
     expect(before.status).toBe(200);
     expect(Object.keys((before.body as Ready).dependencies).sort()).toEqual(['mongodb', 'slack']);
 
-    await ferret.stop();
+    await mongo.stop();
     const down = await poll(() => getJson(`${app.url}/ready`), (r) => r.status === 503, 15_000, '/ready 503');
     expect((down.body as Ready).down.map((d) => d.name)).toEqual(['mongodb']);
     expect(down.body).toMatchObject({ status: 'unavailable', dependencies: { mongodb: { ok: false }, slack: { ok: true } } });
     expect((await getJson(`${app.url}/health`)).status).toBe(200);
 
-    ferret = await startFerretDb(dir, undefined, ferret.port);
+    mongo = await startJavaMongo({ heapMb: 256, port: mongo.port });
     const back = await poll(() => getJson(`${app.url}/ready`), (r) => r.status === 200, 30_000, '/ready 200 again');
     expect((back.body as Ready).dependencies.mongodb).toEqual({ ok: true });
   });

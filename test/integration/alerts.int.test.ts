@@ -3,7 +3,7 @@ import { startFakes, type Fakes } from '../fakes/index.ts';
 import { surfacesContext } from '../helpers/surfaces-ctx.ts';
 import { alert, configureAlerts, flushAlerts } from '../../src/services/alerts.ts';
 
-describe('DM alerts on the Slack fake and FerretDB', () => {
+describe('DM alerts on the Slack fake and MongoDB', () => {
   let fakes: Fakes;
   let t: Awaited<ReturnType<typeof surfacesContext>>;
 

@@ -41,7 +41,7 @@ afterAll(async () => {
   await client?.close();
 });
 
-describe('LangGraph checkpointer on FerretDB', () => {
+describe('LangGraph checkpointer on the test bed MongoDB', () => {
   it('when a run pauses and a new process resumes it, then the state is intact, each step ran once and the thread can be deleted', async () => {
     const config = { configurable: { thread_id: 'run_ckpt_1' }, durability: 'exit' as const };
     const first = await graph();

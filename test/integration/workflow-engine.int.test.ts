@@ -75,7 +75,7 @@ afterAll(async () => {
   await fakes?.stop();
 });
 
-describe('workflow engine on FerretDB', () => {
+describe('workflow engine on the test bed MongoDB', () => {
   it('when two engines poll the same PENDING runs, then every run is executed exactly once', async () => {
     await Promise.all([engine(), engine()]);
     const ids = Array.from({ length: 12 }, (_, i) => `run_twoengines_${i}`);

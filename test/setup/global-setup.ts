@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startFerretDb } from '../../src/db/embedded.ts';
-import { prepareFerretDb } from '../../scripts/testbed/prepare.ts';
+import { startJavaMongo } from '../../src/db/java-mongo.ts';
 import { startNeo4jServer } from './neo4j-server.ts';
 
 declare module 'vitest' {
@@ -15,8 +11,9 @@ declare module 'vitest' {
 }
 
 /**
- * The test bed (DESIGN.md §4): MONGODB_URI / NEO4J_URI when given, otherwise a disposable FerretDB
- * (SQLite) and an in-process Neo4j on free loopback ports, stopped when the run ends.
+ * The test bed (DESIGN.md §4): MONGODB_URI / NEO4J_URI when given, otherwise a disposable
+ * mongo-java-server (in memory, announced as MongoDB 6.0) and an in-process Neo4j on free loopback
+ * ports, stopped when the run ends.
  */
 export default async function setup(project: TestProject) {
   const stops: (() => Promise<void>)[] = [];
@@ -25,21 +22,9 @@ export default async function setup(project: TestProject) {
 
   const mongoPromise = (async () => {
     if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, kind: 'external' };
-    const bin = await prepareFerretDb();
-    if (bin) {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-ferretdb-'));
-      const ferret = await startFerretDb(dir);
-      stops.push(async () => {
-        await ferret.stop();
-        rmSync(dir, { recursive: true, force: true });
-      });
-      return { uri: ferret.uri, kind: 'ferretdb' };
-    }
-    log('Go not found: falling back to mongodb-memory-server');
-    const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-    const server = await MongoMemoryServer.create();
-    stops.push(async () => void (await server.stop()));
-    return { uri: server.getUri(), kind: 'mongodb-memory-server' };
+    const server = await startJavaMongo();
+    stops.push(server.stop);
+    return { uri: server.uri, kind: 'mongo-java-server' };
   })();
   const neoPromise = (async () => {
     if (process.env.NEO4J_URI) return process.env.NEO4J_URI;

@@ -1,0 +1,48 @@
+package orch.testbed;
+
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * mongo-java-server on 127.0.0.1, announced as MongoDB 6.0. Usage: [--port N] [--h2 FILE].
+ * Without --h2 the data lives in memory (the test bed); with it, in an H2 MVStore file (the offline
+ * development database; MVStore locks the file, so a second server on the same data fails to start).
+ * Prints "MONGO_READY mongodb://127.0.0.1:PORT" once it accepts connections and exits when stdin
+ * closes, so it never outlives the process that started it.
+ */
+public final class MongoTestServer {
+  /** The stock ServerVersion.MONGO_5_0 reports wire version 8, which mongodb driver 6/7 refuses. */
+  static final MongoVersion MONGO_6_0 = new MongoVersion() {
+    @Override public List<Integer> getVersionArray() { return List.of(6, 0, 0); }
+    @Override public String toVersionString() { return "6.0.0"; }
+    @Override public int getWireVersion() { return 17; }
+  };
+
+  public static void main(String[] args) throws Exception {
+    int port = 0;
+    String h2File = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--port" -> port = Integer.parseInt(args[++i]);
+        case "--h2" -> h2File = args[++i];
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+      }
+    }
+    MongoBackend backend = h2File == null ? new MemoryBackend() : new H2Backend(h2File);
+    backend.version(MONGO_6_0);
+    MongoServer server = new MongoServer(backend);
+    server.bind(new InetSocketAddress("127.0.0.1", port));
+    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
+    System.out.println("MONGO_READY mongodb://127.0.0.1:" + server.getLocalAddress().getPort());
+    System.out.flush();
+    while (System.in.read() != -1) {
+      // ignore input; EOF means the parent is gone
+    }
+    System.exit(0);
+  }
+}
