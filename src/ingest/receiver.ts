@@ -18,9 +18,16 @@ export interface ReceiverDeps {
   onStored?: () => void;
 }
 
-function reject(res: Response, deps: ReceiverDeps, req: Request, status: number, reason: string, message: string): void {
+/** The body size as a number: the bytes read when there are some, else the declared Content-Length. */
+function bodyBytes(req: Request): number | undefined {
+  if (Buffer.isBuffer(req.body)) return req.body.length;
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) ? declared : undefined;
+}
+
+function reject(res: Response, deps: ReceiverDeps, req: Request, status: number, reason: string, message: string, extra: Record<string, unknown> = {}): void {
   deps.metrics.rejected.inc({ reason });
-  deps.logger.warn('hubspot webhook rejected', { reason, status, ip: req.ip, bytes: req.headers['content-length'] });
+  deps.logger.warn('hubspot webhook rejected', { reason, status, ip: req.ip, bytes: bodyBytes(req), ...extra });
   res.status(status).json({ error: reason, message });
 }
 
@@ -44,8 +51,13 @@ export function hubspotWebhookHandlers(deps: ReceiverDeps): RequestHandler[] {
   const handle: RequestHandler = async (req, res, next) => {
     const t0 = process.hrtime.bigint();
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const sig = verifyHubSpotSignature({ clientSecret: deps.clientSecret, method: req.method, url: `${base}${req.originalUrl}`, body, headers: req.headers });
-    if (!sig.ok) return reject(res, deps, req, 401, sig.reason, `HubSpot signature check failed: ${sig.reason}`);
+    const url = `${base}${req.originalUrl}`;
+    const sig = verifyHubSpotSignature({ clientSecret: deps.clientSecret, method: req.method, url, body, headers: req.headers });
+    if (!sig.ok) {
+      // Behind a proxy the first question is which URL the signature was checked against (PUBLIC_URL + path).
+      const extra = { version: sig.version, ...(sig.reason === 'bad_signature' ? { checkedUrl: url } : {}), ...(sig.hint ? { hint: sig.hint } : {}) };
+      return reject(res, deps, req, 401, sig.reason, `HubSpot signature check failed: ${sig.reason}${sig.hint ? ` (${sig.hint})` : ''}`, extra);
+    }
     let items: unknown;
     try {
       items = JSON.parse(body.toString('utf8'));
@@ -53,6 +65,12 @@ export function hubspotWebhookHandlers(deps: ReceiverDeps): RequestHandler[] {
       return reject(res, deps, req, 400, 'invalid_json', 'Body is not valid JSON');
     }
     if (!Array.isArray(items)) return reject(res, deps, req, 400, 'not_an_array', 'Body must be a JSON array of events');
+    if (items.length === 0) {
+      // Nothing to keep: an empty batch is answered, not stored.
+      deps.logger.info('hubspot webhook batch empty', { bytes: body.length });
+      res.status(200).json({ ok: true, batchId: null, accepted: 0, duplicates: 0, quarantined: 0, ignored: 0 });
+      return;
+    }
     try {
       const r = await writer.store({ body, items, signatureVersion: sig.version, receivedAt: Date.now() });
       const m = deps.metrics;
@@ -62,6 +80,7 @@ export function hubspotWebhookHandlers(deps: ReceiverDeps): RequestHandler[] {
       m.quarantined.inc(r.quarantined);
       m.ignored.inc(r.ignored);
       if (r.quarantined > 0) deps.logger.warn('hubspot events quarantined', { batchId: r.batchId, quarantined: r.quarantined });
+      deps.logger.info('hubspot webhook batch accepted', { batchId: r.batchId, correlationId: r.batchId, received: r.received, accepted: r.accepted, duplicates: r.duplicates, quarantined: r.quarantined, ignored: r.ignored, objects: r.objects, bytes: body.length });
       res.status(200).json({ ok: true, batchId: r.batchId, accepted: r.accepted, duplicates: r.duplicates, quarantined: r.quarantined, ignored: r.ignored });
       m.ackSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
       if (r.objects > 0) deps.onStored?.();

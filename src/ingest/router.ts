@@ -5,6 +5,7 @@ import type { TriggerMatch } from '../../workflows/triggers.ts';
 import type { Envelope } from './enrich.ts';
 import { lastModified } from './enrich.ts';
 import type { IngestMetrics } from './metrics.ts';
+import type { Logger } from '../logger.ts';
 
 export interface RunOutcome {
   workflowId: string;
@@ -25,6 +26,7 @@ export interface CreateRunsDeps {
   models: Pick<Models, 'Run'>;
   events: EventBus;
   metrics: IngestMetrics;
+  logger: Pick<Logger, 'info'>;
   /** The mode in force when the run is created (runtime setting, see src/services/settings.ts). */
   mode: () => Promise<'dry-run' | 'live'>;
 }
@@ -62,6 +64,7 @@ export async function createRuns(deps: CreateRunsDeps, unitId: string, env: Enve
       continue;
     }
     deps.metrics.runsCreated.inc({ workflowId: m.workflowId });
+    deps.logger.info('run created', { runId, correlationId: env.meta.correlationId, workflowId: m.workflowId, objectType: env.meta.objectType, objectId: env.meta.objectId, mode });
     out.push({ workflowId: m.workflowId, runId, correlationKey: key, created: true });
     deps.events.emit('run.created', runId);
   }

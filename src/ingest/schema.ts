@@ -67,17 +67,28 @@ function schemaFor(action: string) {
   return simple;
 }
 
+/** Every problem of the element, not only the first (capped so one absurd element cannot bloat a document). */
 function describe(error: z.ZodError): string {
   return error.issues
-    .slice(0, 5)
+    .slice(0, 20)
     .map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`)
     .join('; ');
+}
+
+/** The schema a raw element claims by its subscription type (its action), so a bad one is checked in full. */
+function claimedSchema(raw: unknown) {
+  const sub = (raw as { subscriptionType?: unknown } | null)?.subscriptionType;
+  const action = typeof sub === 'string' ? sub.split('.')[1] : undefined;
+  return action && (ACTIONS as readonly string[]).includes(action) ? schemaFor(action) : base;
 }
 
 /** Sorts one raw element of a batch into valid, unknown-but-well-formed, or malformed (quarantined). */
 export function classifyEvent(raw: unknown): Classified {
   const b = base.safeParse(raw);
-  if (!b.success) return { kind: 'malformed', raw, reason: describe(b.error) };
+  if (!b.success) {
+    const full = claimedSchema(raw).safeParse(raw);
+    return { kind: 'malformed', raw, reason: describe(full.success ? b.error : full.error) };
+  }
   const [objectType, action] = b.data.subscriptionType.split('.') as [string, string];
   if (!(OBJECT_TYPES as readonly string[]).includes(objectType) || !(ACTIONS as readonly string[]).includes(action)) {
     return { kind: 'unknown', event: b.data, reason: `unknown subscription type ${b.data.subscriptionType}` };

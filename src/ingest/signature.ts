@@ -11,7 +11,8 @@ export type SignatureReason =
   | 'unsupported_version'
   | 'bad_signature';
 
-export type SignatureResult = { ok: true; version: 'v1' | 'v2' | 'v3' } | { ok: false; reason: SignatureReason; version?: string };
+/** `hint` says what most likely went wrong, for the answer and the log line (e.g. a timestamp in seconds). */
+export type SignatureResult = { ok: true; version: 'v1' | 'v2' | 'v3' } | { ok: false; reason: SignatureReason; version?: string; hint?: string };
 
 export interface SignatureInput {
   clientSecret: string;
@@ -81,7 +82,13 @@ function verifyV3(input: SignatureInput, signature: string): SignatureResult {
   if (!/^\d{1,16}$/.test(ts)) return { ok: false, reason: 'invalid_timestamp', version: 'v3' };
   const now = input.now ?? Date.now();
   // Old timestamps are replays; far-future ones are as suspicious (a clock skew window both ways).
-  if (Math.abs(now - Number(ts)) > MAX_SIGNATURE_AGE_MS) return { ok: false, reason: 'stale_timestamp', version: 'v3' };
+  if (Math.abs(now - Number(ts)) > MAX_SIGNATURE_AGE_MS) return { ok: false, reason: 'stale_timestamp', version: 'v3', ...secondsHint(Number(ts), now) };
   const expected = signV3(input.clientSecret, input.method.toUpperCase(), input.url, input.body, ts);
   return safeEqual(expected, signature) ? { ok: true, version: 'v3' } : { ok: false, reason: 'bad_signature', version: 'v3' };
+}
+
+/** A timestamp within the window once read as seconds was sent in the wrong unit: say so. */
+function secondsHint(ts: number, now: number): { hint?: string } {
+  if (Math.abs(now - ts * 1000) > MAX_SIGNATURE_AGE_MS) return {};
+  return { hint: 'X-HubSpot-Request-Timestamp looks like seconds; HubSpot sends (and signs) milliseconds since the epoch' };
 }

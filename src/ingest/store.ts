@@ -34,6 +34,16 @@ export interface StoreResult {
 
 type EventDoc = Record<string, unknown> & { _id: string; dedupeKey: string; status: string };
 
+/** A quarantined element keeps its objectId (and object type) when it has a usable one, so it can be found by object. */
+function rawObjectId(item: unknown): { objectId?: string; objectType?: string } {
+  const r = (item ?? {}) as { objectId?: unknown; fromObjectId?: unknown; subscriptionType?: unknown };
+  const id = r.objectId ?? r.fromObjectId;
+  const objectId = (typeof id === 'number' && Number.isSafeInteger(id)) || (typeof id === 'string' && /^\d{1,30}$/.test(id)) ? String(id) : undefined;
+  if (objectId === undefined) return {};
+  const type = typeof r.subscriptionType === 'string' ? r.subscriptionType.split('.')[0]?.slice(0, 40) : undefined;
+  return type ? { objectId, objectType: type } : { objectId };
+}
+
 /** Turns the batch's elements into event documents: valid → received, unknown type → ignored, malformed → quarantined. */
 export function buildEventDocs(items: unknown[], batchId: string, receivedAt: number): EventDoc[] {
   const at = new Date(receivedAt);
@@ -47,7 +57,7 @@ export function buildEventDocs(items: unknown[], batchId: string, receivedAt: nu
     if (c.kind === 'malformed') {
       const sub = (item as { subscriptionType?: unknown } | null)?.subscriptionType;
       const key = quarantineKey(item);
-      return { _id: `evq_${key.slice(2)}`, ...common, raw: raw(), dedupeKey: key, status: 'quarantined', reason: c.reason, subscriptionType: typeof sub === 'string' ? sub.slice(0, 100) : 'invalid' };
+      return { _id: `evq_${key.slice(2)}`, ...common, raw: raw(), dedupeKey: key, status: 'quarantined', reason: c.reason, subscriptionType: typeof sub === 'string' ? sub.slice(0, 100) : 'invalid', ...rawObjectId(item) };
     }
     const e = c.event as Record<string, unknown> & typeof c.event;
     const fields = {
