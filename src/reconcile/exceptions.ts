@@ -33,6 +33,29 @@ export interface ExceptionView {
   resolvedBy?: string;
   resolution?: string;
   slack?: { channel?: string; ts?: string };
+  lease?: { token?: string; until?: Date };
+}
+
+/** An `applying` exception whose fix holder did not finish in time (crashed): it may be taken again. */
+export function leaseLapsed(e: Pick<ExceptionView, 'status' | 'lease'>, now = new Date()): boolean {
+  return e.status === 'applying' && !(e.lease?.until && new Date(e.lease.until) > now);
+}
+
+/** Filter: `applying` with no live lease (an exception left by a crash, or by code before leases). */
+export function lapsedFilter(now = new Date()): Record<string, unknown> {
+  return { status: 'applying', $or: [{ 'lease.until': { $lt: now } }, { 'lease.until': { $exists: false } }] };
+}
+
+/**
+ * Puts exceptions whose fix holder died back to `open` with a note, so re-detection shows them
+ * again and Apply works; returns how many. Safe to call from any instance at any time.
+ */
+export async function reopenLapsed(models: ExcModels, filter: Record<string, unknown> = {}, now = new Date()): Promise<number> {
+  const res = await models.Exception.updateMany(
+    { ...filter, ...lapsedFilter(now) },
+    { $set: { status: 'open' }, $unset: { lease: 1, resolvedBy: 1 }, $push: { notes: { at: now, actor: 'orch', text: 'a fix was interrupted before it finished (its lease lapsed): open again' } } },
+  );
+  return res.modifiedCount;
 }
 
 /** Statuses that hold the open key (a re-detection updates them, never duplicates them). */
@@ -58,6 +81,7 @@ export function detectedFromFinding(f: Finding, reportId?: string): Detected {
 /** Creates or refreshes the exception for this object and type; `isNew` only on first detection. */
 export async function recordDetection(models: ExcModels, d: Detected, at = new Date()): Promise<{ exception: ExceptionView; isNew: boolean }> {
   const openKey = findingKey(d);
+  await reopenLapsed(models, { openKey }, at);
   for (let attempt = 0; ; attempt++) {
     try {
       const res = await models.Exception.updateOne(
@@ -88,6 +112,7 @@ export async function recordDetection(models: ExcModels, d: Detected, at = new D
 export async function recordDetections(models: ExcModels, list: readonly Detected[], at = new Date()): Promise<{ opened: ExceptionView[]; updated: number }> {
   if (list.length === 0) return { opened: [], updated: 0 };
   const byKey = new Map(list.map((d) => [findingKey(d), d]));
+  await reopenLapsed(models, { openKey: { $in: [...byKey.keys()] } }, at);
   const existing = (await models.Exception.find({ openKey: { $in: [...byKey.keys()] } }).lean()) as ExceptionView[];
   const seen = new Set(existing.map((e) => e.openKey));
   if (existing.length) {
@@ -128,6 +153,8 @@ export interface CloseInput {
   status: 'resolved' | 'ignored';
   actor: string;
   resolution: string;
+  /** When closing from `applying`: the lease token of the fix that claimed it (a reclaimed fix cannot close). */
+  leaseToken?: string;
 }
 
 /** Atomically closes one exception if it is still in one of `from`; returns it, or null if not. */
@@ -136,11 +163,12 @@ export async function closeException(models: ExcModels, c: CloseInput): Promise<
   const current = (await models.Exception.findOne({ _id: c.id }, { openKey: 1 }).lean()) as { openKey: string } | null;
   if (!current) return null;
   const base = current.openKey.split('#')[0];
-  const filter: Record<string, unknown> = { _id: c.id, status: { $in: [...c.from] } };
+  const filter: Record<string, unknown> = { _id: c.id, status: { $in: [...c.from] }, ...(c.leaseToken ? { 'lease.token': c.leaseToken } : {}) };
   return (await models.Exception.findOneAndUpdate(
     filter,
     {
       $set: { status: c.status, openKey: `${base}#${c.id}`, resolvedAt: now, resolvedBy: c.actor, resolution: c.resolution },
+      $unset: { lease: 1 },
       $push: { notes: { at: now, actor: c.actor, text: c.resolution } },
     },
     { returnDocument: 'after' },

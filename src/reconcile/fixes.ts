@@ -3,7 +3,8 @@ import { audit } from '../services/audit.ts';
 import { authorize } from '../services/rbac.ts';
 import { getMode } from '../services/settings.ts';
 import { retryRun } from '../../workflows/run-control.ts';
-import { addNote, closeException, getException, type ExceptionView } from './exceptions.ts';
+import { newId } from '../ids.ts';
+import { addNote, closeException, getException, reopenLapsed, type ExceptionView } from './exceptions.ts';
 import { describeWrites } from './proposals.ts';
 import { recheckException } from './recheck.ts';
 import type { PlannedWrite } from './types.ts';
@@ -13,11 +14,28 @@ import { canDelete, performWrites } from './writes.ts';
  * Preview / Apply / Ignore / Assign / Retry on an exception. Apply is admin-only, re-reads both
  * systems and refuses when the fix would no longer be the one shown, claims the exception with an
  * atomic open→applying transition (a second click finds it taken: one write), writes through
- * the adapters, and honours dry-run mode. Every decision is audited.
+ * the adapters, and honours dry-run mode. Every decision is audited. The claim is a lease
+ * (APPLY_LEASE_MS): if its holder dies before closing, the next Apply or re-detection reopens it.
  */
 export type FixCtx = Pick<AppContext, 'models' | 'logger' | 'config' | 'integrations' | 'events'>;
 
 export const AUTO_REPAIR_ACTOR = 'orch:auto-repair';
+
+/** How long a claimed fix may take (writes retry with backoff for a few minutes at most). */
+export const APPLY_LEASE_MS = 10 * 60_000;
+
+/** The atomic open→applying claim with a fresh lease; null when someone else holds it. */
+async function claim(ctx: FixCtx, id: string, set: Record<string, unknown> = {}): Promise<{ exc: ExceptionView; token: string } | null> {
+  const token = newId('lease');
+  const lease = { token, until: new Date(Date.now() + APPLY_LEASE_MS) };
+  const exc = (await ctx.models.Exception.findOneAndUpdate({ _id: id, status: 'open' }, { $set: { status: 'applying', lease, ...set } }, { returnDocument: 'after' }).lean()) as ExceptionView | null;
+  return exc ? { exc, token } : null;
+}
+
+/** Gives a claimed exception back (the fix failed): only while this claim still holds it. */
+async function unclaim(ctx: FixCtx, id: string, token: string): Promise<void> {
+  await ctx.models.Exception.updateOne({ _id: id, status: 'applying', 'lease.token': token }, { $set: { status: 'open' }, $unset: { resolvedBy: 1, lease: 1 } });
+}
 
 export type FixRefusal = 'not_found' | 'not_admin' | 'not_open' | 'state_changed' | 'no_longer_reproduces' | 'manual' | 'not_configured' | 'write_failed' | 'reason_required';
 export type FixResult =
@@ -44,6 +62,8 @@ export async function applyFix(ctx: FixCtx, input: ApplyInput): Promise<FixResul
   if (!auto && !(await authorize(ctx.models, input.actor, 'admin', 'exception.apply', input.id))) {
     return { ok: false, reason: 'not_admin', message: 'Only admins can apply fixes.' };
   }
+  // A fix whose holder died (lease lapsed) is open again: this Apply may take it.
+  await reopenLapsed(ctx.models, { _id: input.id });
   const exc = await getException(ctx.models, input.id);
   if (!exc) return notFound(input.id);
   if (exc.status !== 'open') return notOpen(exc);
@@ -77,7 +97,7 @@ export async function applyFix(ctx: FixCtx, input: ApplyInput): Promise<FixResul
 }
 
 async function claimAndWrite(ctx: FixCtx, exc: ExceptionView, writes: PlannedWrite[], actor: string): Promise<FixResult> {
-  const claimed = (await ctx.models.Exception.findOneAndUpdate({ _id: exc._id, status: 'open' }, { $set: { status: 'applying', resolvedBy: actor } }, { returnDocument: 'after' }).lean()) as ExceptionView | null;
+  const claimed = await claim(ctx, exc._id, { resolvedBy: actor });
   if (!claimed) return notOpen((await getException(ctx.models, exc._id)) ?? exc);
   const airtable = ctx.integrations.airtable;
   try {
@@ -85,12 +105,12 @@ async function claimAndWrite(ctx: FixCtx, exc: ExceptionView, writes: PlannedWri
     await performWrites(airtable, writes);
   } catch (err) {
     const message = (err as Error).message;
-    await ctx.models.Exception.updateOne({ _id: exc._id, status: 'applying' }, { $set: { status: 'open' }, $unset: { resolvedBy: 1 } });
+    await unclaim(ctx, exc._id, claimed.token);
     await addNote(ctx.models, exc._id, actor, `fix failed: ${message}`);
     await audit(ctx.models, { actor, action: 'exception.apply', target: exc._id, outcome: 'failed', reason: message });
     return { ok: false, reason: 'write_failed', exception: exc, message: `The fix failed and nothing is marked fixed: ${message}` };
   }
-  const done = await closeException(ctx.models, { id: exc._id, from: ['applying'], status: 'resolved', actor, resolution: `fixed: ${exc.proposedFix?.summary ?? ''}` });
+  const done = await closeException(ctx.models, { id: exc._id, from: ['applying'], status: 'resolved', actor, resolution: `fixed: ${exc.proposedFix?.summary ?? ''}`, leaseToken: claimed.token });
   await audit(ctx.models, { actor, action: 'exception.apply', target: exc._id, outcome: 'done', details: { writes: describeWrites(writes) } });
   return { ok: true, outcome: 'applied', exception: done ?? exc, writes, message: `Fixed by ${actor}: ${describeWrites(writes).join('; ')}` };
 }
@@ -131,15 +151,15 @@ export async function assignException(ctx: FixCtx, input: { id: string; actor: s
 
 /** The Retry action of an integration_error: the engine continues the run from its checkpoint. */
 async function retryFailedRun(ctx: FixCtx, exc: ExceptionView, actor: string): Promise<FixResult> {
-  const claimed = (await ctx.models.Exception.findOneAndUpdate({ _id: exc._id, status: 'open' }, { $set: { status: 'applying' } }, { returnDocument: 'after' }).lean()) as ExceptionView | null;
+  const claimed = await claim(ctx, exc._id);
   if (!claimed) return notOpen(exc);
   const ok = await retryRun(ctx, exc.objectId, actor);
   if (!ok) {
-    await ctx.models.Exception.updateOne({ _id: exc._id, status: 'applying' }, { $set: { status: 'open' } });
+    await unclaim(ctx, exc._id, claimed.token);
     const run = await ctx.models.Run.findOne({ _id: exc.objectId }, { status: 1 }).lean();
     return { ok: false, reason: 'state_changed', exception: exc, message: `Run ${exc.objectId} is ${run?.status ?? 'gone'}, not FAILED: nothing to retry.` };
   }
-  const done = await closeException(ctx.models, { id: exc._id, from: ['applying'], status: 'resolved', actor, resolution: `retried by ${actor}` });
+  const done = await closeException(ctx.models, { id: exc._id, from: ['applying'], status: 'resolved', actor, resolution: `retried by ${actor}`, leaseToken: claimed.token });
   await audit(ctx.models, { actor, action: 'exception.retry', target: exc._id, details: { runId: exc.objectId } });
   return { ok: true, outcome: 'retried', exception: done ?? exc, message: `Run ${exc.objectId} is queued again (PENDING).` };
 }

@@ -29,6 +29,9 @@ const exceptionSchema = new Schema(
     resolution: { type: String },
     notes: { type: [{ at: Date, actor: String, text: String, _id: false }], default: [] },
     slack: { channel: String, ts: String },
+    // While `applying`: who holds the fix and until when. A holder that died lets it lapse; the
+    // next Apply or re-detection reclaims it (src/reconcile/fixes.ts).
+    lease: { token: String, until: Date },
   },
   { timestamps: true, versionKey: false, minimize: false },
 );
