@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { buildDiffBlocks, type DiffEntry } from './diff.ts';
+import { buildChoiceBlocks, type ApprovalChoice } from './approval-choice.ts';
 import { capBlocks, escapeMrkdwn, moreBlock, plain, SLACK_LIMITS, truncate } from './limits.ts';
 import { maskPii, maskValue } from './pii.ts';
 
@@ -40,6 +41,10 @@ export interface ApprovalSheetInput {
   policy: { name: string; version: number; matched: string[] };
   intendedWrites: IntendedWrite[];
   mode: 'dry-run' | 'live';
+  /** A role picker or slot choice made together with Approve (blocks/approval-choice.ts). */
+  choice?: ApprovalChoice;
+  /** The option chosen at Approve time. */
+  chosen?: string | null;
 }
 
 export interface DecisionInfo {
@@ -150,7 +155,8 @@ export function buildApprovalSheet(s: ApprovalSheetInput, decided?: DecisionInfo
     ...writesBlocks(s),
     policyBlock(s),
   ];
-  const tail: KnownBlock[] = decided ? [decisionBanner(decided)] : [actionsBlock(s)];
+  const choice = buildChoiceBlocks(s.choice, decided ? { chosen: s.chosen ?? null, decision: decided.decision } : undefined);
+  const tail: KnownBlock[] = decided ? [...choice, decisionBanner(decided)] : [...choice, actionsBlock(s)];
   // Keep the actions/banner whatever happens to the middle.
   const body = capBlocks<KnownBlock>(blocks, SLACK_LIMITS.messageBlocks - tail.length, (n) => moreBlock(n) as KnownBlock);
   return [...body, ...tail];

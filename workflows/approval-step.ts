@@ -1,5 +1,6 @@
 import { interrupt } from '@langchain/langgraph';
 import { buildApprovalSheet, sheetText } from '../blocks/approval-sheet.ts';
+import type { ApprovalChoice } from '../blocks/approval-choice.ts';
 import { createHash } from 'node:crypto';
 import { sheetInputOf, type ApprovalLike } from '../src/services/approval-view.ts';
 import { slackError } from './slack-errors.ts';
@@ -9,6 +10,8 @@ export interface ApprovalRequest {
   step: string;
   title: string;
   fields: { label: string; value: unknown }[];
+  /** A choice made together with Approve (role picker, kickoff slot); the chosen value lands on the Approval as `chosen`. */
+  choice?: ApprovalChoice;
 }
 
 function triggerOf(state: RunStateValue): string {
@@ -48,6 +51,7 @@ export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, 
       title: req.title,
       status: 'PENDING',
       fields: req.fields,
+      ...(req.choice ? { choice: req.choice } : {}),
       diff: state.diff ?? [],
       riskFlags: state.evaluation?.flags ?? [],
       intendedWrites: state.intendedWrites ?? [],

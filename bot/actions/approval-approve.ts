@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { AppContext } from '../../src/context.ts';
 import { decideApproval, refusalText, updateDecidedMessage } from '../../src/services/approvals.ts';
+import { CHOICE_BLOCK_ID, chosenFromState, type ApprovalChoice } from '../../blocks/approval-choice.ts';
 
 type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -14,6 +15,16 @@ export async function tellUser(ctx: Pick<AppContext, 'slack' | 'logger'>, channe
   }
 }
 
+/**
+ * The role / slot picked on the sheet before Approve, from the click's `state.values`; only a value
+ * the stored choice offers counts. No picker in the state: nothing (the workflow uses the preselected one).
+ */
+async function chosenOnSheet(ctx: AppContext, approvalId: string, state: unknown): Promise<string | undefined> {
+  if (!(state as { values?: Record<string, unknown> } | undefined)?.values?.[CHOICE_BLOCK_ID]) return undefined;
+  const stored = await ctx.models.Approval.findById(approvalId, { choice: 1 }).lean();
+  return chosenFromState(state, (stored?.choice ?? undefined) as ApprovalChoice | undefined);
+}
+
 /** Approve button (its confirm dialog is client-side): ack first, decide atomically, redraw in place. */
 export function approveHandler(ctx: AppContext) {
   return async ({ ack, body, action }: Args): Promise<void> => {
@@ -21,7 +32,8 @@ export function approveHandler(ctx: AppContext) {
     const actor = body.user.id;
     const channel = body.channel?.id;
     try {
-      const res = await decideApproval(ctx, { approvalId: action.value ?? '', decision: 'approve', actor });
+      const chosen = await chosenOnSheet(ctx, action.value ?? '', body.state);
+      const res = await decideApproval(ctx, { approvalId: action.value ?? '', decision: 'approve', actor, ...(chosen ? { chosen } : {}) });
       if (!res.ok) return await tellUser(ctx, channel, actor, refusalText(res));
       await updateDecidedMessage(ctx, res.approval, { channel, ts: body.message?.ts });
     } catch (err) {

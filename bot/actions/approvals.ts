@@ -2,6 +2,7 @@ import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bo
 import type { AppContext } from '../../src/context.ts';
 import { APPROVAL_ACTIONS } from '../../blocks/approval-sheet.ts';
 import { REJECT_MODAL } from '../../blocks/approval-modals.ts';
+import { CHOICE_ACTIONS } from '../../blocks/approval-choice.ts';
 import { approveHandler } from './approval-approve.ts';
 import { detailsHandler } from './approval-details.ts';
 import { rejectHandler } from './approval-reject.ts';
@@ -13,4 +14,6 @@ export function registerApprovalListeners(app: App, ctx: AppContext): void {
   app.action<BlockAction<ButtonAction>>(APPROVAL_ACTIONS.reject, rejectHandler(ctx));
   app.action<BlockAction<ButtonAction>>(APPROVAL_ACTIONS.details, detailsHandler(ctx));
   app.view<ViewSubmitAction>(REJECT_MODAL.callbackId, rejectSubmitHandler(ctx));
+  // Picking a role / slot on a sheet only acks: the value is read from state.values at Approve.
+  for (const id of Object.values(CHOICE_ACTIONS)) app.action(id, async ({ ack }) => void (await ack()));
 }

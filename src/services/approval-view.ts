@@ -1,5 +1,6 @@
 import type { ApprovalSheetInput, DecisionInfo } from '../../blocks/approval-sheet.ts';
 import type { DiffEntry } from '../../blocks/diff.ts';
+import type { ApprovalChoice } from '../../blocks/approval-choice.ts';
 
 /** The subset of an Approval document the sheet needs (lean docs and plain objects both fit). */
 export interface ApprovalLike {
@@ -22,6 +23,9 @@ export interface ApprovalLike {
   decidedBy?: string | null;
   decidedAt?: Date | null;
   reason?: string | null;
+  /** Role picker / slot choice offered with Approve, and the option chosen (blocks/approval-choice.ts). */
+  choice?: unknown;
+  chosen?: string | null;
 }
 
 /** Rebuilds the sheet input from what was stored, so any instance can redraw the message. */
@@ -42,6 +46,8 @@ export function sheetInputOf(a: ApprovalLike): ApprovalSheetInput {
     policy: { name: policy.name ?? 'unknown', version: policy.version ?? 0, matched: policy.matched ?? [] },
     intendedWrites: Array.isArray(a.intendedWrites) ? (a.intendedWrites as ApprovalSheetInput['intendedWrites']) : [],
     mode: a.mode === 'live' ? 'live' : 'dry-run',
+    ...(a.choice && typeof a.choice === 'object' ? { choice: a.choice as ApprovalChoice } : {}),
+    ...(a.chosen ? { chosen: a.chosen } : {}),
   };
 }
 

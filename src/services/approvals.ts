@@ -15,6 +15,8 @@ export interface DecideInput {
   /** Slack user id of the person deciding. */
   actor: string;
   reason?: string;
+  /** The option chosen on the sheet with Approve (role picker, kickoff slot), stored in the same update as the decision. */
+  chosen?: string;
 }
 
 export type StoredApproval = ApprovalLike & { status: string; slack?: { channel?: string | null; ts?: string | null; replyTs?: string | null } | null };
@@ -55,7 +57,7 @@ export async function decideApproval(ctx: DecideCtx, input: DecideInput): Promis
   const pending = (await Approval.findById(input.approvalId, { status: 1 }).lean())?.status === 'PENDING';
   const won = pending && (await claimOnce(Approval, DECISION_CLAIMS, input.approvalId, { decision: input.decision, actor: input.actor }));
   const approval = !won ? null : await updateIfMatches<StoredApproval>(Approval, input.approvalId, { status: 'PENDING' }, {
-    $set: { status: input.decision === 'approve' ? 'APPROVED' : 'REJECTED', decision: input.decision, decidedBy: input.actor, decidedAt: now, ...(reason ? { reason } : {}) },
+    $set: { status: input.decision === 'approve' ? 'APPROVED' : 'REJECTED', decision: input.decision, decidedBy: input.actor, decidedAt: now, ...(reason ? { reason } : {}), ...(input.chosen && input.decision === 'approve' ? { chosen: input.chosen } : {}) },
   });
   if (!approval) {
     // The winner's claim is written before its approval update, so it names the winner at once.

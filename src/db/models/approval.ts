@@ -31,6 +31,9 @@ const approvalSchema = new Schema(
     decidedAt: { type: Date },
     decision: { type: String, enum: ['approve', 'reject', 'expire'] },
     reason: { type: String },
+    // A choice made together with Approve (role picker, kickoff slot): what was offered, and the value chosen (set in the decision's update).
+    choice: { type: Schema.Types.Mixed },
+    chosen: { type: String },
   },
   { timestamps: true, versionKey: false, minimize: false },
 );
