@@ -10,7 +10,7 @@ const csv = z
   .optional()
   .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 const optionalUrl = z.url().optional();
-const duration = z
+export const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 90s, 15m, 4h or 3d')
   .transform(parseDuration);
@@ -82,15 +82,60 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   return problems;
 }
 
+/** A host reserved for examples (RFC 2606) can never be where HubSpot and Slack reach orch. */
+const EXAMPLE_HOST = /(^|\.)example\.(com|org|net)$/i;
+/** What people leave in a copied .env: the bare prefix, ellipses, angle brackets, "your-...", "change-me". */
+const PLACEHOLDER_TEXT = /^(xox[abp]-|xapp-|pat-|sk-)$|\.\.\.|…|^<.*>$|^your[-_ ]|change-?me/i;
+const SECRET_KEYS = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'HUBSPOT_ACCESS_TOKEN', 'HUBSPOT_CLIENT_SECRET', 'AIRTABLE_API_KEY', 'NOTION_TOKEN', 'OPENAI_API_KEY', 'ORCH_API_TOKEN', 'NEO4J_PASSWORD'];
+
+/** Values copied from .env.example (or obviously not filled in) are refused, naming the variable. */
+function placeholderProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const url = env.PUBLIC_URL;
+  if (url && URL.canParse(url) && EXAMPLE_HOST.test(new URL(url).hostname)) {
+    problems.push(`PUBLIC_URL is still the placeholder ${url}: set it to the https URL HubSpot and Slack reach this app at`);
+  }
+  for (const key of SECRET_KEYS) {
+    const v = env[key];
+    if (v && PLACEHOLDER_TEXT.test(v)) problems.push(`${key} is still a placeholder (${CONFIG_HINTS[key] ?? 'set the real value'})`);
+  }
+  return problems;
+}
+
 export type Config = z.output<typeof configSchema>;
 
 /** Hints printed next to a problem, so a new user knows where each value comes from. */
 export const CONFIG_HINTS: Record<string, string> = {
+  PORT: 'HTTP port for Slack requests (/slack/events), HubSpot webhooks, /health, /ready, /metrics and /api/*',
+  NEO4J_USER: 'Neo4j user (with NEO4J_URI)',
+  NEO4J_PASSWORD: 'Neo4j password (with NEO4J_URI)',
+  SLACK_API_URL: 'Slack Web API base URL (tests point it at a fake)',
+  HUBSPOT_API_URL: 'HubSpot API base URL (tests point it at a fake)',
+  HUBSPOT_RATE_LIMIT: 'HubSpot requests per rolling 10 s orch allows itself, per instance (Professional/Enterprise private apps: 190)',
+  AIRTABLE_API_KEY: 'optional: Airtable personal access token (scopes data.records:read/write, schema.bases:read/write) for the mirror; unset = mirror features say "not configured"',
+  AIRTABLE_API_URL: 'Airtable API base URL (tests point it at a fake)',
+  NOTION_TOKEN: 'optional: Notion internal integration secret for SOP links; unset = no SOP link',
+  NOTION_API_URL: 'Notion API base URL (tests point it at a fake)',
+  OPENAI_API_KEY: 'optional: OpenAI key for enrichment; unset or failing = a deterministic fallback',
+  OPENAI_BASE_URL: 'optional: OpenAI-compatible API base URL (default OpenAI)',
+  OPENAI_MODEL: 'OpenAI model used for enrichment',
+  ORCH_ADMINS: 'comma-separated Slack user ids made admins on first start, e.g. U0123ABCD,U0456EFGH (profile > ... > Copy member ID)',
+  ORCH_APPROVALS_CHANNEL: 'Slack channel (name or id) for approval sheets',
+  ORCH_ALERTS_CHANNEL: 'Slack channel (name or id) for alerts and reconciliation summaries',
+  ORCH_APPROVAL_REMIND: 'remind admins about a waiting approval after this long',
+  ORCH_APPROVAL_TTL: 'expire a waiting approval (the run is cancelled) after this long',
+  ORCH_SLA: 'a run finished within this (approval wait excluded) meets the SLA KPI',
+  ORCH_ALERT_DEDUP: 'the same alert sends at most one DM per window, with a count',
+  ORCH_RECONCILE_CRON: 'nightly reconciliation schedule (cron, in ORCH_TZ)',
+  ORCH_TZ: 'time zone of ORCH_RECONCILE_CRON',
+  ORCH_DATA_DIR: 'where the embedded development database keeps its files (only without MONGODB_URI)',
+  ORCH_SHUTDOWN_TIMEOUT_MS: 'graceful shutdown budget on SIGTERM/SIGINT (ms)',
+  LOG_LEVEL: 'error, warn, info, http, verbose, debug or silly; logs are JSON lines on stdout with secrets redacted',
   PUBLIC_URL: 'the https URL HubSpot and Slack reach this app at, e.g. https://orch.example.com',
   MONGODB_URI: 'e.g. mongodb://localhost:27017/orch (unset: an embedded development MongoDB)',
   NEO4J_URI: 'e.g. bolt://localhost:7687 (unset: lineage is off)',
   SLACK_BOT_TOKEN: 'Slack app > OAuth & Permissions > Bot User OAuth Token (xoxb-...)',
-  SLACK_SIGNING_SECRET: 'Slack app > Basic Information > Signing Secret',
+  SLACK_SIGNING_SECRET: 'Slack app > Basic Information > Signing Secret (required unless SLACK_APP_TOKEN is set)',
   SLACK_APP_TOKEN: 'Slack app > Basic Information > App-Level Tokens (xapp-..., scope connections:write)',
   HUBSPOT_ACCESS_TOKEN: 'HubSpot private app or OAuth access token',
   HUBSPOT_CLIENT_SECRET: 'HubSpot app > Auth > Client secret (signs webhooks)',
@@ -128,7 +173,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty strings in .env files mean "unset", not "invalid".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = configSchema.safeParse(cleaned);
-  const cross = crossFieldProblems(cleaned);
+  const cross = [...crossFieldProblems(cleaned), ...placeholderProblems(cleaned)];
   if (parsed.success && cross.length === 0) return parsed.data;
   const issues = parsed.success ? [] : parsed.error.issues;
   const problems = issues.map((issue) => {

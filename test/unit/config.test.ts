@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseDuration } from '../../src/config.ts';
 
 const valid = {
-  PUBLIC_URL: 'https://orch.example.com',
+  PUBLIC_URL: 'https://orch.acme-ops.com',
   SLACK_BOT_TOKEN: 'xoxb-1-2',
   SLACK_SIGNING_SECRET: 'sig',
   HUBSPOT_ACCESS_TOKEN: 'pat-na1-x',
