@@ -19,6 +19,8 @@ export const configSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     PUBLIC_URL: z.url(),
+    ORCH_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    ORCH_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
     MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
     NEO4J_URI: z.string().regex(/^(neo4j|bolt)(\+s|\+ssc)?:\/\//, 'must start with bolt:// or neo4j://').optional(),
     NEO4J_USER: z.string().default('neo4j'),
@@ -106,6 +108,8 @@ export type Config = z.output<typeof configSchema>;
 
 /** Hints printed next to a problem, so a new user knows where each value comes from. */
 export const CONFIG_HINTS: Record<string, string> = {
+  ORCH_METRICS_PORT: 'serve /metrics on this port instead of PORT (keep it off the public network, e.g. 9464 in docker compose); unset = /metrics on PORT',
+  ORCH_METRICS_HOST: 'address the ORCH_METRICS_PORT listener binds to (e.g. 127.0.0.1 outside containers)',
   PORT: 'HTTP port for Slack requests (/slack/events), HubSpot webhooks, /health, /ready, /metrics and /api/*',
   NEO4J_USER: 'Neo4j user (with NEO4J_URI)',
   NEO4J_PASSWORD: 'Neo4j password (with NEO4J_URI)',

@@ -12,6 +12,8 @@ import { createNeo4jDriver } from './integrations/neo4j.ts';
 import { createIntegrations } from './integrations/index.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { slackLogger } from './slack-logger.ts';
+import { checkSlackToken, configWarnings } from './startup-checks.ts';
+import { startMetricsServer } from './http/metrics-server.ts';
 import { healthRouter, type Check } from './http/health.ts';
 import { requireApiToken } from './http/api-auth.ts';
 import { jsonErrors, notFound } from './http/json-errors.ts';
@@ -45,6 +47,9 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   const logger = opts.logger ?? createLogger({ level: config.LOG_LEVEL, secrets: secretValues(config) });
   const lifecycle = new Lifecycle(logger);
   const metrics = createMetrics();
+  for (const warning of configWarnings(config)) logger.warn(warning);
+  // Before anything starts: a refused token stops the start with one line naming SLACK_BOT_TOKEN.
+  const slackIdentity = await checkSlackToken(config, logger);
 
   let mongoUri = config.MONGODB_URI;
   if (!mongoUri) {
@@ -85,6 +90,8 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
       : undefined;
   const app = new App({
     token: config.SLACK_BOT_TOKEN,
+    // The ids from the start-up check, so Bolt makes no auth.test of its own (its failure would be an unhandled rejection).
+    ...(slackIdentity ? { botId: slackIdentity.botId, botUserId: slackIdentity.botUserId } : { tokenVerificationEnabled: false }),
     logger: boltLogger,
     logLevel: LogLevel.INFO,
     clientOptions,
@@ -118,7 +125,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   };
   if (neo4j) checks.neo4j = async () => void (await neo4j.verifyConnectivity());
 
-  expressApp.use(healthRouter({ metrics, checks, info: () => ({ mode: config.ORCH_MODE, role: config.ORCH_ROLE }) }));
+  expressApp.use(healthRouter({ metrics, checks, serveMetrics: config.ORCH_METRICS_PORT === undefined, info: () => ({ mode: config.ORCH_MODE, role: config.ORCH_ROLE }) }));
   const api = express.Router();
   api.use(requireApiToken(config.ORCH_API_TOKEN, logger, metrics));
   api.use(express.json({ limit: '1mb' }));
@@ -167,6 +174,11 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   if (socketMode && web) {
     await app.start();
     lifecycle.add({ name: 'slack-socket-mode', stop: async () => void (await app.stop()) });
+  }
+  if (config.ORCH_METRICS_PORT !== undefined) {
+    // /metrics on its own port (ORCH_METRICS_HOST), kept off the public one.
+    const metricsServer = await startMetricsServer(metrics, config.ORCH_METRICS_PORT, config.ORCH_METRICS_HOST);
+    lifecycle.add({ name: 'metrics-http', stop: metricsServer.stop });
   }
   await lifecycle.start();
   const address = server.address();

@@ -10,6 +10,8 @@ export interface HealthOptions {
   /** Extra facts for /ready (mode, role, version). */
   info?: () => Record<string, unknown>;
   checkTimeoutMs?: number;
+  /** false when /metrics has its own port (ORCH_METRICS_PORT): then it is not served here. */
+  serveMetrics?: boolean;
 }
 
 /** Runs one check with a deadline so a hung dependency cannot hang /ready. */
@@ -54,9 +56,16 @@ export function healthRouter(opts: HealthOptions): Router {
     const r = await readiness(opts);
     res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'unavailable', ...opts.info?.(), dependencies: r.dependencies, down: r.down });
   });
+  if (opts.serveMetrics !== false) router.use(metricsRouter(opts.metrics));
+  return router;
+}
+
+/** GET /metrics: Prometheus text from the instance's registry. */
+export function metricsRouter(metrics: Metrics): Router {
+  const router = Router();
   router.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', opts.metrics.registry.contentType);
-    res.send(await opts.metrics.registry.metrics());
+    res.set('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
   });
   return router;
 }
