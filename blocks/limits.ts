@@ -51,8 +51,10 @@ const ELLIPSIS = '…';
 export function truncate(text: string | null | undefined, max: number): string {
   const s = text ?? '';
   if (max < 1) return '';
-  const chars = Array.from(s);
-  if (chars.length <= max) return s;
+  if (s.length <= max) return s;
+  // A code point is 1–2 code units, so only the first 2·max units can matter (60k-char names stay cheap).
+  const chars = Array.from(s.length > 2 * max + 2 ? s.slice(0, 2 * max + 2) : s);
+  if (chars.length <= max && s.length <= 2 * max + 2) return s;
   if (max === 1) return ELLIPSIS;
   return chars.slice(0, max - 1).join('') + ELLIPSIS;
 }

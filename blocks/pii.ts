@@ -1,47 +1,269 @@
 /**
- * Masks personal data (emails, phone numbers) in text posted to shared channels.
- * DMs to admins and the details modal may show raw values; channel messages must not.
+ * Masks personal data in text posted to Slack surfaces everyone can read (channels, App Home,
+ * `/orch approvals|exceptions|run`, alerts). Masked by what a value IS, not what it looks like:
+ * - known PII fields (`email`, `phone`, `mobilephone`, `fax` and ORCH_PII_PROPERTIES) are always masked;
+ * - free text is searched for emails (a linear, length-bounded scan that accepts Unicode local
+ *   parts) and for phone numbers libphonenumber-js validates for ORCH_PHONE_REGION;
+ * - numbers, amounts, dates and names are never masked.
+ * Everything is truncated BEFORE it is masked, so the cost depends on what is shown, not on the input.
+ * Admins see raw values only through Reveal (bot/actions/pii-reveal.ts), which is audited.
  */
+import { getCountries, getCountryCallingCode, Metadata, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { truncate } from './limits.ts';
 
-const EMAIL_RE = /([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
-// A phone-like run: optional +, then digits with spaces, dots, dashes or parentheses, 7–15 digits in all.
-const PHONE_RE = /(\+?\(?\d[\d\s().-]{5,}\d)/g;
+export const BASE_PII_PROPERTIES = ['email', 'phone', 'mobilephone', 'fax'] as const;
 
-/** `jane.doe@acme.com` → `j***@acme.com`. */
-export function maskEmail(email: string): string {
-  return email.replace(EMAIL_RE, (_m, local: string, domain: string) => `${local.charAt(0)}***@${domain}`);
+interface PiiPolicy {
+  region: CountryCode;
+  fields: Set<string>;
+}
+
+/** "Mobile phone" / "mobile_phone" / "mobilephone" all name the same field. */
+export const fieldKey = (name: string): string => name.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+
+let policy: PiiPolicy = { region: 'US', fields: new Set(BASE_PII_PROPERTIES.map(fieldKey)) };
+
+/** Set once at start from config (ORCH_PHONE_REGION, ORCH_PII_PROPERTIES); block builders stay pure. */
+export function configurePii(opts: { region?: string; properties?: readonly string[] }): void {
+  const region = (opts.region ?? 'US').toUpperCase();
+  if (!isPhoneRegion(region)) throw new Error(`ORCH_PHONE_REGION "${opts.region}" is not a region libphonenumber-js knows (e.g. US, GB, DE)`);
+  policy = { region, fields: new Set([...BASE_PII_PROPERTIES, ...(opts.properties ?? [])].map(fieldKey)) };
+}
+
+export function isPhoneRegion(region: string): region is CountryCode {
+  return (getCountries() as string[]).includes(region);
+}
+
+/** True for a HubSpot property name or sheet label that holds personal data by definition. */
+export function isPiiField(name: string | null | undefined): boolean {
+  return !!name && policy.fields.has(fieldKey(name));
+}
+
+// ---- emails -----------------------------------------------------------------------------------
+
+const LOCAL_MAX = 64;
+const DOMAIN_MAX = 253;
+const LOCAL_RE = /[\p{L}\p{N}\p{M}._%+\-!#$&'*/=?^`{|}~]/u;
+const DOMAIN_RE = /[\p{L}\p{N}\p{M}.-]/u;
+const ASCII_LOCAL = Array.from({ length: 128 }, (_, c) => LOCAL_RE.test(String.fromCharCode(c)));
+const ASCII_DOMAIN = Array.from({ length: 128 }, (_, c) => DOMAIN_RE.test(String.fromCharCode(c)));
+const isLocal = (t: string, i: number) => { const c = t.charCodeAt(i); return c < 128 ? ASCII_LOCAL[c] === true : LOCAL_RE.test(t.charAt(i)); };
+const isDomain = (t: string, i: number) => { const c = t.charCodeAt(i); return c < 128 ? ASCII_DOMAIN[c] === true : DOMAIN_RE.test(t.charAt(i)); };
+const DOMAIN_OK = /^(?:[\p{L}\p{N}\p{M}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.)+\p{L}[\p{L}\p{M}]{1,62}$/u;
+
+export interface PiiSpan {
+  start: number;
+  end: number;
+  kind: 'email' | 'phone';
 }
 
 /**
- * `+1 415 555 4567` → `+1 *** *** 4567`: keeps the country code (when written with +)
- * and the last 4 digits, so a human can still tell numbers apart.
+ * Emails by scanning out from each "@": at most 64 characters back and 253 forward, so the
+ * work is linear in the text whatever it holds (no regex backtracking over the whole input).
  */
+export function findEmails(text: string): PiiSpan[] {
+  const spans: PiiSpan[] = [];
+  let at = text.indexOf('@');
+  let floor = 0;
+  while (at !== -1) {
+    let start = at;
+    while (start > floor && at - start < LOCAL_MAX && isLocal(text, start - 1)) start--;
+    let end = at + 1;
+    while (end < text.length && end - at - 1 < DOMAIN_MAX && isDomain(text, end)) end++;
+    while (end > at + 1 && /[.-]/.test(text.charAt(end - 1))) end--;
+    while (start < at && text.charAt(start) === '.') start++;
+    if (start < at && text.slice(at + 1, end).includes('.') && DOMAIN_OK.test(text.slice(at + 1, end))) {
+      spans.push({ start, end, kind: 'email' });
+      floor = end;
+    }
+    at = text.indexOf('@', Math.max(at + 1, floor));
+  }
+  return spans;
+}
+
+// ---- phones -----------------------------------------------------------------------------------
+
+/**
+ * A phone-shaped run: optional +, then digits or "(area)" groups joined by up to two of the
+ * separators people write. Bounded and unambiguous, so matching is linear in the text.
+ */
+const PHONE_CANDIDATE = /\+?(?:\(\d{1,5}\)|\d)(?:[ \t.\-/]{0,2}(?:\(\d{1,5}\)|\d)){0,19}/g;
+const DIGIT_GROUP = /\d+/g;
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+function digitCount(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) n++;
+  return n;
+}
+
+/** Where the first digit group of a candidate ends, so the next candidate starts after it. */
+function firstGroupEnd(s: string): number {
+  let i = 0;
+  while (i < s.length && (s.charCodeAt(i) < 48 || s.charCodeAt(i) > 57)) i++;
+  while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+  return Math.max(1, i);
+}
+
+/** Digit counts a national number of the region can be written with: its lengths, plus a trunk prefix or calling code. */
+const lengthsCache = new Map<CountryCode, Set<number>>();
+function nationalLengths(region: CountryCode): Set<number> {
+  let set = lengthsCache.get(region);
+  if (!set) {
+    const md = new Metadata();
+    md.selectNumberingPlan(region);
+    // Trunk prefixes are 1–2 digits ("0", "1", "06"); the calling code may be written without +.
+    const extra = [1, 2, getCountryCallingCode(region).length];
+    const base = md.numberingPlan?.possibleLengths() ?? [];
+    set = new Set([...base, ...base.flatMap((n) => extra.map((e) => n + e))]);
+    lengthsCache.set(region, set);
+  }
+  return set;
+}
+
+/**
+ * Phone numbers libphonenumber-js validates for the region (any region when written with +).
+ * A bounded pattern picks phone-shaped runs; the parser only sees a run whose digit count the
+ * region's numbering plan allows, longest first, so amounts and dates cost almost nothing.
+ */
+export function findPhones(text: string, region: CountryCode = policy.region): PiiSpan[] {
+  const spans: PiiSpan[] = [];
+  const lengths = nationalLengths(region);
+  const minDigits = Math.min(8, ...lengths);
+  const re = new RegExp(PHONE_CANDIDATE.source, 'g');
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const s = m[0];
+    // Not inside a decimal or grouped number ("25000000.5", "1,250"): a phone does not start there.
+    const continues = m.index >= 2 && /[.,]/.test(text.charAt(m.index - 1)) && isDigit(text.charCodeAt(m.index - 2));
+    if (continues || digitCount(s) < minDigits) {
+      re.lastIndex = m.index + firstGroupEnd(s);
+      continue;
+    }
+    const groups = [...s.matchAll(DIGIT_GROUP)].map((g) => ({ start: g.index, end: g.index + g[0].length, digits: g[0].length }));
+    const plus = s.startsWith('+');
+    let total = 0;
+    const ends: number[] = [];
+    for (const [j, g] of groups.entries()) {
+      total += g.digits;
+      // Numbers are not written ending in a lone digit ("… (7701) 1" is the start of an amount).
+      if ((plus ? total >= 8 && total <= 15 : lengths.has(total)) && (g.digits > 1 || j === 0)) ends.push(j);
+    }
+    let found: { end: number } | null = null;
+    for (const j of ends.reverse()) {
+      const end = (groups[j] as { end: number }).end;
+      if (parsePhoneNumberFromString(s.slice(0, end), region)?.isValid()) {
+        found = { end };
+        break;
+      }
+    }
+    if (found) {
+      spans.push({ start: m.index, end: m.index + found.end + (s.charAt(found.end) === ')' ? 1 : 0), kind: 'phone' });
+      re.lastIndex = m.index + found.end;
+    } else {
+      // A number may start at the next digit group of this run.
+      re.lastIndex = m.index + (groups[1]?.start ?? s.length);
+    }
+  }
+  return spans;
+}
+
+// ---- masking ----------------------------------------------------------------------------------
+
+/** `jane.doe@acme.com` → `j***@acme.com`. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 1) return '***';
+  return `${Array.from(email.slice(0, at))[0] ?? ''}***${email.slice(at)}`;
+}
+
+/** `+1 415 555 4567` → `+1 *** *** 4567`: the country code (when written with +) and last 4 digits stay. */
 export function maskPhone(phone: string): string {
   const digits = phone.replace(/\D/g, '');
-  if (digits.length < 7 || digits.length > 15) return phone;
-  const last4 = digits.slice(-4);
-  const cc = phone.trim().startsWith('+') ? phone.trim().match(/^\+(\d{1,3})[\s.-]/)?.[1] : undefined;
-  return cc ? `+${cc} *** *** ${last4}` : `*** *** ${last4}`;
+  if (digits.length < 4) return '***';
+  const cc = phone.trim().match(/^\+(\d{1,3})[\s.\-(]/)?.[1];
+  return `${cc ? `+${cc} ` : ''}*** *** ${digits.slice(-4)}`;
 }
 
-/** Masks every email and phone number found in free text. */
-export function maskPii(text: string | null | undefined): string {
+/** Every email and valid phone number in `text`, sorted and non-overlapping (emails win). */
+export function findPii(text: string): PiiSpan[] {
+  const emails = findEmails(text);
+  const phones = findPhones(text).filter((p) => !emails.some((e) => p.start < e.end && e.start < p.end));
+  return [...emails, ...phones].sort((a, b) => a.start - b.start);
+}
+
+function applySpans(text: string, spans: PiiSpan[], cut: number): string {
+  let out = '';
+  let pos = 0;
+  for (const s of spans) {
+    if (s.start >= cut) break;
+    if (s.start < pos) continue;
+    out += text.slice(pos, s.start);
+    const raw = text.slice(s.start, s.end);
+    out += s.kind === 'email' ? maskEmail(raw) : maskPhone(raw);
+    pos = s.end;
+  }
+  return pos < cut ? out + text.slice(pos, cut) : out;
+}
+
+/** Room after the cut so a value straddling it is still recognised (and masked, not half shown). */
+const MARGIN = LOCAL_MAX + DOMAIN_MAX + 2;
+
+/**
+ * Masks emails and phone numbers in free text, keeping at most `max` characters (default: all).
+ * Truncates first: only `max` + a bounded margin is ever scanned. A value cut by the limit is
+ * masked whole, never shown in part.
+ */
+export function maskPii(text: string | null | undefined, max?: number): string {
   if (!text) return text ?? '';
-  const withEmails = text.replace(EMAIL_RE, (m) => maskEmail(m));
-  return withEmails.replace(PHONE_RE, (m) => {
-    const digits = m.replace(/\D/g, '');
-    // Dates (2024-01-31), ISO timestamps and plain amounts are not phones: require 7–15 digits
-    // and at least one separator or a leading + (so "12000000" revenue is left alone).
-    if (digits.length < 7 || digits.length > 15) return m;
-    if (!/^\+/.test(m) && !/[\s().-]/.test(m)) return m;
-    if (/^\d{4}-\d{2}-\d{2}/.test(m)) return m;
-    return maskPhone(m);
-  });
+  if (max === undefined || text.length <= max) return applySpans(text, findPii(text), text.length);
+  const short = truncate(text, max);
+  if (short === text) return applySpans(text, findPii(text), text.length);
+  const keep = short.length - 1; // code units kept before the ellipsis
+  const window = text.slice(0, keep + MARGIN);
+  // A masked value straddling the cut is kept whole, then the (already masked) result is cut again.
+  return truncate(`${applySpans(window, findPii(window), keep)}…`, max);
 }
 
-/** Masks a value of any type for display (strings masked, others stringified first). */
-export function maskValue(value: unknown): string {
+/**
+ * A known PII field's value: emails keep their first letter and domain, phone and fax fields
+ * their last 4 digits; anything else (e.g. a date of birth from ORCH_PII_PROPERTIES) is hidden whole.
+ */
+export function maskKnownField(value: unknown, field?: string | null): string {
+  if (value === null || value === undefined || value === '') return '';
+  const s = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+  const key = fieldKey(field ?? '');
+  if (s.includes('@') && (!key || key.includes('email'))) return maskEmail(s.trim());
+  if ((!key || /phone|fax/.test(key)) && digitCount(s) >= 4 && /^[\d\s+().\-/]+$/.test(s)) return maskPhone(s);
+  return '[hidden]';
+}
+
+/**
+ * A value for display: numbers and booleans as they are (never masked), strings and objects
+ * as masked free text; `field` names the property so known PII fields are masked whole.
+ */
+export function maskValue(value: unknown, opts: { field?: string | null; max?: number } = {}): string {
   if (value === null || value === undefined) return '';
-  const s = typeof value === 'string' ? value : JSON.stringify(value);
-  return maskPii(s);
+  if (isPiiField(opts.field)) return truncate(maskKnownField(value, opts.field), opts.max ?? Number.MAX_SAFE_INTEGER);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return truncate(String(value), opts.max ?? Number.MAX_SAFE_INTEGER);
+  if (typeof value === 'string') return maskPii(value, opts.max);
+  return truncate(maskObjectJson(value, opts.max ?? 4000), opts.max ?? Number.MAX_SAFE_INTEGER);
+}
+
+/** Objects (e.g. intended write fields): known PII keys masked whole, strings as free text, numbers as they are. */
+function maskObjectJson(value: unknown, max: number): string {
+  const json = JSON.stringify(value, (key, v: unknown) => {
+    if (key && isPiiField(key) && v !== null && typeof v !== 'object') return maskKnownField(v, key);
+    return typeof v === 'string' ? maskPii(v, max) : v;
+  });
+  return json ?? '';
+}
+
+/** True when showing `value` masked hides something (the surface then offers Reveal to admins). */
+export function hidesPii(value: unknown, field?: string | null): boolean {
+  if (value === null || value === undefined || value === '') return false;
+  if (isPiiField(field)) return true;
+  if (typeof value !== 'string' && typeof value !== 'object') return false;
+  const s = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+  return maskValue(value, { field: field ?? null, max: 4000 }) !== truncate(s, 4000);
 }
