@@ -64,14 +64,17 @@ export function buildEnvelope(
 
 export interface Fetched {
   objects: Map<string, HubSpotObject>;
+  /** Objects whose own reads failed (after the adapter's retries): only these units retry or fail. */
+  failed: Map<string, unknown>;
 }
 
 /**
  * Current state of every object of one type in one batch read (100 per call), then the configured
- * associations per found object. Missing ids are absent (deleted objects). Errors propagate: the
- * adapter already retried with backoff; the caller decides between another attempt and failure.
+ * associations per found object. Missing ids are absent (deleted objects). A failed batch read
+ * propagates (it concerns every object); a failed association read fails only its own object, so
+ * one bad object does not hold back the others (the adapter already retried with backoff).
  */
-export async function fetchObjects(hubspot: Pick<HubSpotAdapter, 'batchRead' | 'getAssociations'>, table: TriggerTable, objectType: string, ids: string[], metrics: IngestMetrics): Promise<Map<string, HubSpotObject>> {
+export async function fetchObjects(hubspot: Pick<HubSpotAdapter, 'batchRead' | 'getAssociations'>, table: TriggerTable, objectType: string, ids: string[], metrics: IngestMetrics): Promise<Fetched> {
   const apiType = API_TYPE[objectType] ?? objectType;
   let found: Map<string, HubSpotObject>;
   try {
@@ -82,15 +85,22 @@ export async function fetchObjects(hubspot: Pick<HubSpotAdapter, 'batchRead' | '
     throw err;
   }
   const assocTypes = table.fetch[objectType]?.associations ?? [];
+  const failed = new Map<string, unknown>();
   for (const obj of found.values()) {
-    const associations: Record<string, string[]> = { ...obj.associations };
-    for (const to of assocTypes) {
-      associations[to] = await hubspot.getAssociations(apiType, obj.id, to);
-      metrics.enrichCalls.inc({ objectType, outcome: 'ok' });
+    try {
+      const associations: Record<string, string[]> = { ...obj.associations };
+      for (const to of assocTypes) {
+        associations[to] = await hubspot.getAssociations(apiType, obj.id, to);
+        metrics.enrichCalls.inc({ objectType, outcome: 'ok' });
+      }
+      obj.associations = associations;
+    } catch (err) {
+      metrics.enrichCalls.inc({ objectType, outcome: 'error' });
+      failed.set(obj.id, err);
     }
-    obj.associations = associations;
   }
-  return found;
+  for (const id of failed.keys()) found.delete(id);
+  return { objects: found, failed };
 }
 
 /** HubSpot's last-modified property differs by object type; it is part of the correlation key. */

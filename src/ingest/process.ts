@@ -4,7 +4,7 @@ import type { HubSpotAdapter, HubSpotObject } from '../integrations/hubspot.ts';
 import type { Logger } from '../logger.ts';
 import type { TriggerTable } from '../../workflows/triggers.ts';
 import { matchTriggers, transitionProperties } from '../../workflows/triggers.ts';
-import { buildEnvelope, fetchObjects, type UnitEvent } from './enrich.ts';
+import { buildEnvelope, fetchObjects, type Fetched, type UnitEvent } from './enrich.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { createRuns, type RunOutcome } from './router.ts';
 import { deferSlot, releaseSlot } from './debounce.ts';
@@ -67,7 +67,7 @@ async function unitEvents(models: ProcessDeps['models'], u: ClaimedUnit): Promis
   return out.sort((a, b) => +a.occurredAt - +b.occurredAt || a._id.localeCompare(b._id));
 }
 
-/** Event statuses, one update by id each (FerretDB only uses the _id index). */
+/** Event statuses, one update by id each, in one unordered bulk. */
 async function markEvents(models: ProcessDeps['models'], unitId: string, ids: string[], status: string, reason?: string): Promise<void> {
   if (ids.length === 0) return;
   const $set = { status, unitId, ...(reason ? { reason } : {}) };
@@ -116,34 +116,41 @@ async function retryOrFail(deps: ProcessDeps, u: ClaimedUnit, events: UnitEvent[
     deps.logger.warn('unit enrichment failed, will retry', { unitId: u._id, attempt: u.attempts, delayMs: delay, error: message });
     return { unitId: u._id, status: 'pending', reason: message, runs: [], eventIds };
   }
-  deps.logger.error('unit failed: enrichment attempts exhausted', { unitId: u._id, attempts: u.attempts, error: message });
+  deps.logger.error('unit failed: enrichment attempts exhausted', { unitId: u._id, attempts: u.attempts, error: message});
   await deps.models.WorkUnit.collection.updateOne({ _id: u._id as never }, { $set: { error: message } });
   return finish(deps, u, { unitId: u._id, status: 'failed', reason: `enrichment failed: ${message}`, runs: [], eventIds });
 }
 
 /**
- * Values of the stage-transition properties before this burst (what orch saw last), and the
- * object's current ones stored for the next burst. Only for object types a transition trigger
- * watches; one read and one write by _id.
+ * Values of the stage-transition properties before this burst (what orch saw last) and the
+ * object's current ones. Only for object types a transition trigger watches; one read by _id.
  */
-async function rememberTransitions(deps: ProcessDeps, u: ClaimedUnit, obj: HubSpotObject): Promise<Record<string, string | null> | undefined> {
+async function readTransitions(deps: ProcessDeps, u: ClaimedUnit, obj: HubSpotObject): Promise<{ previous?: Record<string, string | null>; current?: Record<string, string | null> }> {
   const props = transitionProperties(deps.table, u.objectType);
-  if (props.length === 0) return undefined;
-  const key = objectKeyOf(u.objectType, u.objectId);
-  const state = await deps.models.ObjectState.collection.findOne({ _id: key as never });
-  const values = Object.fromEntries(props.map((p) => [p, obj.properties[p] ?? null]));
-  await deps.models.ObjectState.collection.updateOne({ _id: key as never }, { $set: { values, updatedAt: new Date() } }, { upsert: true });
-  return (state?.values as Record<string, string | null> | undefined) ?? undefined;
+  if (props.length === 0) return {};
+  const state = await deps.models.ObjectState.collection.findOne({ _id: objectKeyOf(u.objectType, u.objectId) as never });
+  const current = Object.fromEntries(props.map((p) => [p, obj.properties[p] ?? null]));
+  return { current, ...(state?.values ? { previous: state.values as Record<string, string | null> } : {}) };
+}
+
+/** Stores the current values for the next burst: only once its runs exist, so a retried unit still sees the old "previous". */
+async function rememberTransitions(deps: ProcessDeps, u: ClaimedUnit, current: Record<string, string | null> | undefined): Promise<void> {
+  if (!current) return;
+  await deps.models.ObjectState.collection.updateOne({ _id: objectKeyOf(u.objectType, u.objectId) as never }, { $set: { values: current, updatedAt: new Date() } }, { upsert: true });
 }
 
 async function route(deps: ProcessDeps, u: ClaimedUnit, events: UnitEvent[], obj: HubSpotObject | undefined): Promise<UnitResult> {
   const eventIds = events.map((e) => e._id);
   if (!obj) return finish(deps, u, { unitId: u._id, status: 'skipped', reason: `${u.objectType} ${u.objectId} not found in HubSpot (deleted or merged)`, runs: [], eventIds });
-  const previous = await rememberTransitions(deps, u, obj);
+  const { previous, current } = await readTransitions(deps, u, obj);
   const env = buildEnvelope(u, events, obj, previous);
   const matches = matchTriggers(deps.table, { objectType: u.objectType, events, properties: obj.properties, ...(previous ? { previous } : {}) });
-  if (matches.length === 0) return finish(deps, u, { unitId: u._id, status: 'ignored', reason: 'no trigger matched', runs: [], eventIds });
+  if (matches.length === 0) {
+    await rememberTransitions(deps, u, current);
+    return finish(deps, u, { unitId: u._id, status: 'ignored', reason: 'no trigger matched', runs: [], eventIds });
+  }
   const runs = await createRuns(deps, u._id, env, matches, u.forcedBy ? { by: u.forcedBy } : undefined);
+  await rememberTransitions(deps, u, current);
   const created = runs.filter((r) => r.created).length;
   return finish(deps, u, { unitId: u._id, status: 'done', reason: created ? undefined : 'runs already existed for this change', runs, eventIds });
 }
@@ -164,19 +171,20 @@ export async function processUnits(deps: ProcessDeps, units: ClaimedUnit[]): Pro
     byType.set(w.u.objectType, [...(byType.get(w.u.objectType) ?? []), w]);
   }
   for (const [type, group] of byType) {
-    let found: Map<string, HubSpotObject>;
+    let fetched: Fetched;
     try {
       if (!deps.hubspot) throw Object.assign(new Error('HubSpot is not configured (HUBSPOT_ACCESS_TOKEN)'), { retryable: false });
-      found = await fetchObjects(deps.hubspot, deps.table, type, group.map((w) => w.u.objectId), deps.metrics);
+      fetched = await fetchObjects(deps.hubspot, deps.table, type, group.map((w) => w.u.objectId), deps.metrics);
     } catch (err) {
       for (const w of group) results.push(await retryOrFail(deps, w.u, w.events, err));
       continue;
     }
-    // One unit after the other: FerretDB (SQLite) serializes writes anyway, and overlapping them
-    // stalled it under load.
+    // One unit after the other: units of one tick are few, and the order keeps logs readable.
     for (const w of group) {
+      const failed = fetched.failed.get(w.u.objectId);
       try {
-        results.push(await route(deps, w.u, w.events, found.get(w.u.objectId)));
+        if (failed) throw failed;
+        results.push(await route(deps, w.u, w.events, fetched.objects.get(w.u.objectId)));
       } catch (err) {
         results.push(await retryOrFail(deps, w.u, w.events, err));
       }
