@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', 'scripts/testbed/neo4j/target/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.data/**', 'scripts/testbed/neo4j/target/**', 'coverage/**', '.build-test-*/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -30,6 +30,8 @@ export interface AppProcessOptions {
   startTimeoutMs?: number;
   /** false: return without waiting for /health (for tests of failing starts; use exited()). */
   waitForHealth?: boolean;
+  /** The script to run, relative to the repository (default src/main.ts; e.g. a build's dist/src/main.js). */
+  entry?: string;
 }
 export interface AppProcess {
   url: string;
@@ -112,7 +114,7 @@ export async function startAppProcess(opts: AppProcessOptions): Promise<AppProce
   let child: ChildProcess;
 
   const spawnChild = () => {
-    child = spawn(NODE, ['--import', EXIT_WITH_PARENT, 'src/main.ts'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    child = spawn(NODE, ['--import', EXIT_WITH_PARENT, opts.entry ?? 'src/main.ts'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     running.add(child);
     child.once('exit', () => running.delete(child));
     for (const stream of [child.stdout, child.stderr]) {
