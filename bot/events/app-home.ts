@@ -5,14 +5,22 @@ import { getDashboard, markDashboardDirty, onDashboard, refreshDashboard } from 
 import { dependencyHealth } from '../../src/services/health.ts';
 import { roleOf } from '../../src/services/rbac.ts';
 import { getMode } from '../../src/services/settings.ts';
+import { homePublisherFor, mostRecent } from '../home-publisher.ts';
 
 /** Users who opened the Home tab within this long get it re-published after changes. */
 const RECENT_MS = 30 * 60_000;
 const DEBOUNCE_MS = 1_000;
 const PERIODIC_MS = 60_000;
 
-/** Builds and publishes one user's Home tab from the dashboard snapshot. */
-export async function publishHome(ctx: AppContext, userId: string): Promise<void> {
+/**
+ * Builds and publishes one user's Home tab from the dashboard snapshot, on the Home publisher's own
+ * Slack client and limiter (bot/home-publisher.ts): a rate-limited Home never delays sheets.
+ */
+export async function publishHome(ctx: AppContext, userId: string): Promise<'published' | 'skipped'> {
+  return homePublisherFor(ctx).publish(userId, () => buildHome(ctx, userId));
+}
+
+async function buildHome(ctx: AppContext, userId: string) {
   const [role, mode, health, dash] = await Promise.all([roleOf(ctx.models, userId), getMode(ctx), dependencyHealth(ctx), getDashboard(ctx)]);
   const view = buildAppHome({
     role,
@@ -31,7 +39,7 @@ export async function publishHome(ctx: AppContext, userId: string): Promise<void
     asOf: dash.computedAt,
     now: new Date(),
   });
-  await ctx.slack.views.publish({ user_id: userId, view });
+  return view;
 }
 
 /** `app_home_opened` → publish; changes (runs, approvals, settings) → debounced re-publish for recent viewers. */
@@ -40,11 +48,14 @@ export function registerAppHome(app: App, ctx: AppContext): void {
   let republish = false;
   let timer: NodeJS.Timeout | undefined;
 
+  // Re-publish for the ORCH_HOME_MAX_VIEWERS most recent viewers only; others get theirs on their next open.
   const publishRecent = async () => {
     const cutoff = Date.now() - RECENT_MS;
-    for (const [user, at] of viewers) {
-      if (at < cutoff) viewers.delete(user);
-      else await publishHome(ctx, user).catch((err) => ctx.logger.warn('Home re-publish failed', { user, error: (err as Error).message }));
+    for (const [user, at] of viewers) if (at < cutoff) viewers.delete(user);
+    const publisher = homePublisherFor(ctx);
+    for (const user of mostRecent(viewers, cutoff, ctx.config.ORCH_HOME_MAX_VIEWERS)) {
+      if (publisher.paused()) return;
+      await publishHome(ctx, user).catch((err) => ctx.logger.warn('Home re-publish failed', { user, error: (err as Error).message }));
     }
   };
   onDashboard(ctx, () => {
