@@ -10,8 +10,8 @@ export interface AgendaOptions {
 }
 
 /**
- * Agenda on the shared native client (mongodb@6). No change-stream channel: FerretDB has none,
- * so Agenda polls (REFERENCE.md §4-5). The error event is always handled.
+ * Agenda on the shared native client (mongodb@6). No change-stream channel: a standalone mongod has
+ * none, so Agenda polls (REFERENCE.md §4-5). The error event is always handled.
  */
 export function createAgenda(opts: AgendaOptions): Agenda {
   const agenda = new Agenda({
@@ -20,8 +20,8 @@ export function createAgenda(opts: AgendaOptions): Agenda {
     defaultConcurrency: 5,
     maxConcurrency: 20,
     defaultLockLifetime: 10 * 60_000,
-    // One-time jobs (after-write checks, manual reconciliations) would otherwise pile up, and
-    // every lock query scans agenda_jobs on FerretDB. Failed ones stay, to be seen.
+    // One-time jobs (after-write checks, manual reconciliations) would otherwise pile up for ever.
+    // Failed ones stay, to be seen.
     removeOnComplete: true,
   });
   agenda.on('error', (err: Error) => opts.logger.error('agenda error', { error: err.message }));

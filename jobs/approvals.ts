@@ -5,12 +5,10 @@ import { audit } from '../src/services/audit.ts';
 import { updateDecidedMessage, type StoredApproval } from '../src/services/approvals.ts';
 import { alert } from '../src/services/alerts.ts';
 import { cancelRun } from '../workflows/run-control.ts';
-import { claimOnce, DECISION_CLAIMS } from '../src/services/claims.ts';
 
 export const REMIND_JOB = 'approvals:remind';
 export const EXPIRE_JOB = 'approvals:expire';
 const BATCH = 50;
-export const REMINDER_CLAIMS = 'approval_reminders';
 
 async function adminIds(ctx: Pick<AppContext, 'models'>): Promise<string[]> {
   const admins = await ctx.models.User.find({ role: 'admin' }, { slackUserId: 1 }).limit(50).lean();
@@ -18,26 +16,22 @@ async function adminIds(ctx: Pick<AppContext, 'models'>): Promise<string[]> {
 }
 
 /**
- * DMs the admins once per approval that has waited longer than ORCH_APPROVAL_REMIND. "Once" is a
- * claim in approval_reminders rather than a field on the Approval: on FerretDB a write to the
- * Approval here could race with a click and overwrite its decision.
+ * DMs the admins once per approval that has waited longer than ORCH_APPROVAL_REMIND. "Once" is the
+ * conditional update that sets remindedAt: of two sweeping workers only one gets it.
  */
 export async function remindApprovals(ctx: AppContext, now = new Date()): Promise<number> {
   const { Approval } = ctx.models;
-  const due = await Approval.find({ status: 'PENDING', requestedAt: { $lt: new Date(now.getTime() - ctx.config.ORCH_APPROVAL_REMIND) } })
-    .sort({ requestedAt: 1 })
-    .limit(200)
-    .lean();
+  const dueFilter = { status: 'PENDING' as const, remindedAt: { $exists: false }, requestedAt: { $lt: new Date(now.getTime() - ctx.config.ORCH_APPROVAL_REMIND) } };
+  const due = await Approval.find(dueFilter, { _id: 1 }).sort({ requestedAt: 1 }).limit(BATCH).lean();
   if (due.length === 0) return 0;
-  const done = await Approval.db.collection(REMINDER_CLAIMS).find({ _id: { $in: due.map((a) => a._id) as never[] } }, { projection: { _id: 1 } }).toArray();
-  const reminded = new Set(done.map((d) => String(d._id)));
   const admins = await adminIds(ctx);
   let sent = 0;
-  for (const a of due.filter((x) => !reminded.has(x._id)).slice(0, BATCH)) {
-    if (!(await claimOnce(Approval, REMINDER_CLAIMS, a._id, { runId: a.runId }))) continue;
+  for (const { _id } of due) {
+    const a = await Approval.findOneAndUpdate({ _id, ...dueFilter }, { $set: { remindedAt: now } }, { returnDocument: 'after', lean: true });
+    if (!a) continue;
     const hours = Math.round((now.getTime() - a.requestedAt.getTime()) / 360_000) / 10;
     const where = a.slack?.channel ? ` in <#${a.slack.channel}>` : '';
-    const text = truncate(`:alarm_clock: Approval \`${a._id}\` (${a.workflowId} · ${escapeMrkdwn(maskPii(a.title ?? a.objectId))}) has waited ${hours} h${where}.`, 3000);
+    const text = truncate(`:alarm_clock: Approval \`${a._id}\` (${a.workflowId} · ${escapeMrkdwn(maskPii(a.title ?? a.objectId, 200))}) has waited ${hours} h${where}.`, 3000);
     for (const user of admins) {
       await ctx.slack.chat.postMessage({ channel: user, text }).catch((err: Error) => ctx.logger.warn('approval reminder DM failed', { user, error: err.message }));
     }
@@ -52,8 +46,7 @@ export async function expireApprovals(ctx: AppContext, now = new Date()): Promis
   const due = await Approval.find({ status: 'PENDING', requestedAt: { $lt: new Date(now.getTime() - ctx.config.ORCH_APPROVAL_TTL) } }, { _id: 1 }).limit(BATCH).lean();
   let expired = 0;
   for (const { _id } of due) {
-    // Same claim as a human decision: expiry and a last-second click cannot both win.
-    if (!(await claimOnce(Approval, DECISION_CLAIMS, _id, { decision: 'expire', actor: 'orch' }))) continue;
+    // The same PENDING guard as a human decision: expiry and a last-second click cannot both win.
     const a = (await Approval.findOneAndUpdate(
       { _id, status: 'PENDING' },
       { $set: { status: 'EXPIRED', decision: 'expire', decidedBy: 'orch', decidedAt: now, reason: `no decision within ${Math.round(ctx.config.ORCH_APPROVAL_TTL / 3_600_000)} h` } },
@@ -64,7 +57,7 @@ export async function expireApprovals(ctx: AppContext, now = new Date()): Promis
     await cancelRun(ctx, a.runId, 'orch:approval-expiry');
     await audit(ctx.models, { actor: 'orch', action: 'approval.expire', target: a._id, details: { runId: a.runId, policy: a.policy ?? null } });
     await updateDecidedMessage(ctx, a);
-    await alert(ctx, { key: `approval_expired:${a.workflowId}`, kind: 'approval_expired', severity: 'medium', text: `Approval ${a._id} (${a.workflowId} · ${maskPii(a.title ?? a.objectId)}) expired; run ${a.runId} was cancelled.`, runId: a.runId }).catch(
+    await alert(ctx, { key: `approval_expired:${a.workflowId}`, kind: 'approval_expired', severity: 'medium', text: `Approval ${a._id} (${a.workflowId} · ${maskPii(a.title ?? a.objectId, 200)}) expired; run ${a.runId} was cancelled.`, runId: a.runId }).catch(
       (err: Error) => ctx.logger.warn('approval expiry alert failed', { error: err.message }),
     );
   }

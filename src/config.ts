@@ -61,6 +61,8 @@ export const configSchema = z
     ORCH_RUNS_POLL: duration.default(1000),
     ORCH_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(4),
     ORCH_STEP_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+    ORCH_DB_CHECK: z.enum(['on', 'off']).default('on'),
+    ORCH_INGEST_WRITERS: z.coerce.number().int().min(1).max(64).default(4),
     ORCH_APPROVAL_SWEEP: duration.default(60_000),
     ORCH_SLA: duration.default(15 * 60_000),
     ORCH_ALERT_DEDUP: duration.default(3600_000),
@@ -190,6 +192,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const cross = [...crossFieldProblems(cleaned), ...placeholderProblems(cleaned)];
   if (parsed.success && cross.length === 0) return parsed.data;
   const issues = parsed.success ? [] : parsed.error.issues;
+  ORCH_DB_CHECK: 'on: before serving, check the database gives what orch relies on (MongoDB 6.0+, unique indexes, one winner of a conditional update) and refuse to start otherwise; off skips it (not recommended) (default on)',
+  ORCH_INGEST_WRITERS: 'webhook batch groups written to MongoDB at once; requests arriving meanwhile are grouped (default 4)',
   const problems = issues.map((issue) => {
     const key = String(issue.path[0] ?? '?');
     const missing = cleaned[key] === undefined;

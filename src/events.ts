@@ -8,6 +8,8 @@ export interface OrchEvents {
   'run.created': [runId: string];
   'run.finished': [runId: string, status: string];
   'approval.decided': [approvalId: string];
+  /** A decision was handed to this run (pendingResume set): claim it now. */
+  'run.resumable': [runId: string];
   'home.changed': [];
 }
 

@@ -5,7 +5,8 @@ import type { Config } from './config.ts';
 import { secretValues } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { connectMongo, pingMongo, type MongoHandles } from './db/connection.ts';
+import { connectMongo, pingMongo, StartupError, type MongoHandles } from './db/connection.ts';
+import { checkDatabase, failureLine } from './db/check.ts';
 import { startEmbeddedMongo } from './db/embedded.ts';
 import { createModels, ensureIndexes } from './db/models/index.ts';
 import { createNeo4jDriver } from './integrations/neo4j.ts';
@@ -68,6 +69,13 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   lifecycle.add({ name: 'mongo', stop: () => mongo.close() });
   const models = createModels(mongo.conn);
   await ensureIndexes(models);
+  if (config.ORCH_DB_CHECK === 'on') {
+    const failed = failureLine(await checkDatabase(mongo.client.db(mongo.dbName)));
+    if (failed) {
+      await lifecycle.stop(config.ORCH_SHUTDOWN_TIMEOUT_MS);
+      throw new StartupError(failed);
+    }
+  }
 
   const neo4j = createNeo4jDriver(config);
   if (neo4j) lifecycle.add({ name: 'neo4j', stop: () => neo4j.close() });
@@ -98,8 +106,8 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
     ...(receiver ? { receiver } : socketMode ? { socketMode: true, appToken: config.SLACK_APP_TOKEN } : { signingSecret: 'worker-role-receives-no-slack-requests' }),
   });
 
-  // Agenda's lock query runs per job name at every pass (a scan of agenda_jobs on FerretDB): as
-  // often as the finest schedule needs (the approval sweep), at most every 5 s, at least every 1 s.
+  // Agenda polls as often as the finest schedule needs (the approval sweep), at most every 5 s,
+  // at least every 1 s.
   const agenda = createAgenda({ db: mongo.client.db(mongo.dbName), logger, processEveryMs: Math.max(1000, Math.min(5000, config.ORCH_APPROVAL_SWEEP)) });
   const ctx: AppContext = { config, logger, metrics, mongo, models, neo4j, slack: app.client, lifecycle, agenda, events: new EventBus(), integrations };
   await seedAdmins(ctx);

@@ -27,17 +27,15 @@ export function approvalIdFor(runId: string, step: string): string {
 /**
  * Posts the sheet once, stores the Approval, then pauses the graph. This node re-runs from the
  * top on resume, so everything before interrupt() is idempotent: an existing Approval (unique on
- * runId+step) means the sheet is out already. The Approval is written ONCE, with the message
- * location in it: on FerretDB a later second write could race with a click's decision and
- * overwrite it (updates there are whole-document read-modify-write). A crash between the post
- * and the insert re-posts the sheet on replay (at worst a duplicate message, never a duplicate
- * Approval).
+ * runId+step) means the sheet is out already. The Approval is inserted once ($setOnInsert), with
+ * the message location in it. A crash between the post and the insert re-posts the sheet on replay
+ * (at worst a duplicate message, never a duplicate Approval).
  */
 export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, req: ApprovalRequest): Promise<ResumeDecision> {
   const { ctx } = deps;
   const { Approval } = ctx.models;
   const id = approvalIdFor(state.runId, req.step);
-  // By _id (derived from run and step): FerretDB v1 would scan every approval for {runId, step}.
+  // By _id, derived from run and step, so the sheet's buttons can name it before it is stored.
   let approval = (await Approval.findById(id).lean()) as unknown as StoredLike | null;
   if (!approval) {
     const now = new Date();

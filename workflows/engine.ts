@@ -2,9 +2,7 @@ import { Command, isInterrupted, type CompiledStateGraph } from '@langchain/lang
 import type { MongoDBSaver } from '@langchain/langgraph-checkpoint-mongodb';
 import { Counter, Histogram } from 'prom-client';
 import type { AppContext } from '../src/context.ts';
-import { updateIfMatches } from '../src/db/guarded-update.ts';
 import { newId } from '../src/ids.ts';
-import { keyedSerial } from '../src/keyed-serial.ts';
 import { getMode } from '../src/services/settings.ts';
 import { createCheckpointer } from './checkpointer.ts';
 import { classify, reasonOf } from './errors.ts';
@@ -12,6 +10,7 @@ import { reportFailedRun } from './failure-alert.ts';
 import { createNodeWrapper, type StepLedger } from './node-wrapper.ts';
 import { WORKFLOWS } from './registry.ts';
 import { candidateById, claimRun, findCandidates, kindOf, type Candidate, type ClaimedRun } from './run-claims.ts';
+import { resumeRun } from './run-control.ts';
 import type { Envelope, ResumeDecision, RunStateValue, WorkflowIntegrations } from './types.ts';
 
 export interface EngineOptions {
@@ -49,18 +48,15 @@ export class WorkflowEngine {
   private readonly recheck = new Set<string>();
   private readonly runsFinished: Counter<'workflow' | 'status'>;
   private readonly stepSeconds: Histogram<'step' | 'status'>;
-  /** Writes to one run document, chained: FerretDB updates are whole-document read-modify-write, so two concurrent updates of a run lose one of them. */
-  private readonly runWrites = keyedSerial();
   private readonly ledger: StepLedger = new Map();
   private pollCount = 0;
   private readonly onCreated = (runId: string) => void this.claimById(runId);
   private saver: MongoDBSaver | undefined;
-  /** A finished run is never resumed: its checkpoints only slow every later checkpoint query (FerretDB scans them). */
+  /** A finished run is never resumed: its checkpoints are dead weight (the Run keeps steps and result). */
   private readonly onFinished = (runId: string, status: string) => {
     if (status !== 'COMPLETED' && status !== 'CANCELLED') return;
     void this.saver?.deleteThread(runId).catch((err: Error) => this.ctx.logger.warn('could not delete the checkpoints of a finished run', { runId, error: err.message }));
   };
-  private readonly onDecided = (approvalId: string) => void this.deliverDecision(approvalId).catch((err: Error) => this.ctx.logger.warn('could not deliver a decision', { approvalId, error: err.message }));
 
   constructor(ctx: AppContext, integrations: WorkflowIntegrations, opts: EngineOptions) {
     this.ctx = ctx;
@@ -80,14 +76,13 @@ export class WorkflowEngine {
       retries: this.opts.retries,
       ...(this.opts.retryMinTimeoutMs === undefined ? {} : { minTimeoutMs: this.opts.retryMinTimeoutMs }),
       onStep: (step, status, ms) => this.stepSeconds.observe({ step, status }, ms / 1000),
-      serialize: (runId, fn) => this.serialize(runId, fn),
       ledger: this.ledger,
     });
     for (const [id, build] of Object.entries(WORKFLOWS)) {
       this.graphs.set(id, build({ ctx: this.ctx, integrations: this.integrations }, wrap).compile({ checkpointer: saver }) as unknown as Graph);
     }
     this.ctx.events.on('run.created', this.onCreated);
-    this.ctx.events.on('approval.decided', this.onDecided);
+    this.ctx.events.on('run.resumable', this.onCreated);
     this.ctx.events.on('run.finished', this.onFinished);
     this.timer = setInterval(() => this.kick(), this.opts.pollMs);
     this.timer.unref();
@@ -100,14 +95,9 @@ export class WorkflowEngine {
     this.stopping = true;
     clearInterval(this.timer);
     this.ctx.events.off('run.created', this.onCreated);
-    this.ctx.events.off('approval.decided', this.onDecided);
+    this.ctx.events.off('run.resumable', this.onCreated);
     this.ctx.events.off('run.finished', this.onFinished);
     await Promise.allSettled([...this.inflight.values()]);
-  }
-
-  /** Writes to one run, one after the other (see runWrites). */
-  serialize<T>(runId: string, fn: () => Promise<T>): Promise<T> {
-    return this.runWrites(runId, fn);
   }
 
   /** Look for work now (coalesced: one pass at a time, one more if asked during a pass). */
@@ -131,7 +121,7 @@ export class WorkflowEngine {
 
   private async poll(): Promise<void> {
     this.pollCount += 1;
-    if (this.pollCount % 5 === 1) await this.repairLostResumes();
+    if (this.pollCount % 5 === 1) await this.sweepDecided();
     const skip = [...this.inflight.keys()];
     const room = this.opts.concurrency - this.inflight.size;
     if (room <= 0 || this.stopping) return void (this.backlog = room <= 0);
@@ -167,30 +157,19 @@ export class WorkflowEngine {
   }
 
   /**
-   * The Approval is the source of truth for a decision. A run still WAITING_APPROVAL whose
-   * approval is decided lost its pendingResume (a concurrent whole-document update on FerretDB,
-   * or a crash between the two writes): hand it the decision again.
+   * The Approval is the source of truth for a decision; handing it to the run is a second write
+   * (run-control.resumeRun). A crash between the two leaves a decided approval on a waiting run
+   * without pendingResume: hand it over again here.
    */
-  private async repairLostResumes(): Promise<void> {
+  private async sweepDecided(): Promise<void> {
     const { Run, Approval } = this.ctx.models;
     const waiting = await Run.find({ status: 'WAITING_APPROVAL', pendingResume: { $exists: false } }, { _id: 1 }).limit(100).lean();
     if (waiting.length === 0) return;
-    const decided = await Approval.find({ runId: { $in: waiting.map((r) => r._id) }, status: { $in: ['APPROVED', 'REJECTED'] } }).lean();
-    for (const a of decided) await this.setPendingResume(a as unknown as DecidedApproval);
-  }
-
-  /** A decision made in this process: handed to the run through the same write chain as the engine's own writes. */
-  private async deliverDecision(approvalId: string): Promise<void> {
-    const a = await this.ctx.models.Approval.findById(approvalId).lean();
-    if (a && (a.status === 'APPROVED' || a.status === 'REJECTED')) await this.setPendingResume(a as unknown as DecidedApproval);
-  }
-
-  private setPendingResume(a: DecidedApproval): Promise<void> {
-    const decision: ResumeDecision = { approvalId: a._id, decision: a.decision as ResumeDecision['decision'], actor: a.decidedBy ?? 'unknown', ...(a.reason ? { reason: a.reason } : {}), at: (a.decidedAt ?? new Date()).toISOString() };
-    return this.serialize(a.runId, async () => {
-      const set = await updateIfMatches(this.ctx.models.Run, a.runId, { status: { $in: ['WAITING_APPROVAL', 'RUNNING'] }, pendingResume: { $exists: false } }, { $set: { pendingResume: decision } });
-      if (set) void this.claimById(a.runId);
-    });
+    const decided = (await Approval.find({ runId: { $in: waiting.map((r) => r._id) }, status: { $in: ['APPROVED', 'REJECTED'] } }).lean()) as unknown as DecidedApproval[];
+    for (const a of decided) {
+      const decision: ResumeDecision = { approvalId: a._id, decision: a.decision as ResumeDecision['decision'], actor: a.decidedBy ?? 'unknown', ...(a.reason ? { reason: a.reason } : {}), at: (a.decidedAt ?? new Date()).toISOString() };
+      await resumeRun(this.ctx, a.runId, decision);
+    }
   }
 
   private launch(run: ClaimedRun): void {
@@ -198,7 +177,7 @@ export class WorkflowEngine {
     const p = this.execute(run).finally(() => {
       this.inflight.delete(run._id);
       if (this.recheck.delete(run._id)) void this.claimById(run._id);
-      // Only when work was left waiting for a slot: a poll scans the runs (expensive on FerretDB).
+      // Only when work was left waiting for a slot; otherwise events and the timer find new work.
       if (this.backlog) this.kick();
     });
     this.inflight.set(run._id, p);
@@ -227,66 +206,59 @@ export class WorkflowEngine {
     };
   }
 
+  /** One conditional update of this run: applied only while `guard` still holds (another instance may have retaken it). */
+  private async transition(runId: string, guard: Record<string, unknown>, update: Record<string, unknown>): Promise<boolean> {
+    const res = await this.ctx.models.Run.updateOne({ _id: runId, ...guard }, update);
+    return res.modifiedCount === 1;
+  }
+
   private async execute(run: ClaimedRun): Promise<void> {
-    const { Run } = this.ctx.models;
     const log = this.ctx.logger.child({ runId: run._id, workflowId: run.workflowId });
-    let renewing = true;
     const renew = setInterval(() => {
-      void this.serialize(run._id, async () => {
-        if (!renewing) return;
-        await updateIfMatches(Run, run._id, { owner: this.instanceId, status: 'RUNNING' }, { $set: { leaseUntil: new Date(Date.now() + this.opts.leaseMs) } });
-      }).catch(() => undefined);
+      void this.transition(run._id, { owner: this.instanceId, status: 'RUNNING' }, { $set: { leaseUntil: new Date(Date.now() + this.opts.leaseMs) } }).catch(() => undefined);
     }, Math.max(200, Math.floor(this.opts.leaseMs / 3)));
-    const stopRenewing = () => {
-      renewing = false;
-      clearInterval(renew);
-    };
     try {
       const graph = this.graphs.get(run.workflowId);
       if (!graph) throw Object.assign(new Error(`unknown workflow "${run.workflowId}"`), { name: 'ConfigurationError' });
       if (!run.mode) {
         run.mode = await getMode(this.ctx);
-        await Run.updateOne({ _id: run._id }, { $set: { mode: run.mode } });
+        await this.ctx.models.Run.updateOne({ _id: run._id }, { $set: { mode: run.mode } });
       }
-      // 'exit': the checkpoint is written when this invocation ends (interrupt, completion or error),
-      // not after every step: on FerretDB each step's checkpoint and writes cost ~4 writes that grow
-      // with the collection. A crash mid-invocation re-runs its steps from the last saved point:
-      // every node is a read, an upsert keyed by the HubSpot id, or claimed (sheet, thread reply).
+      // 'exit': the checkpoint is written when this invocation ends (interrupt, completion, error),
+      // not after every step (measured faster, see docs/operations.md). A crash mid-invocation re-runs
+      // its steps from the last saved point: every node is a read, an upsert keyed by the HubSpot id,
+      // or claimed once (sheet, thread reply).
       const config = { configurable: { thread_id: run._id }, recursionLimit: 100, durability: 'exit' as const };
-      const finish = (fn: () => Promise<void>) => {
-        stopRenewing();
-        return this.serialize(run._id, fn);
-      };
       // A first claim has no checkpoint to look for (two queries saved on the hot path).
       const snap = run.attempts === 1 ? null : await graph.getState(config);
       const waiting = snap?.tasks.some((t) => (t.interrupts?.length ?? 0) > 0) ?? false;
       let input: Partial<RunStateValue> | Command | null;
       if (!snap?.createdAt) input = this.initialState(run);
       else if (waiting) {
-        if (!run.pendingResume) return await finish(() => this.markWaiting(run));
+        if (!run.pendingResume) return await this.markWaiting(run);
         input = new Command({ resume: run.pendingResume });
-      } else if (snap.next.length === 0) return await finish(() => this.complete(run, snap.values as RunStateValue));
+      } else if (snap.next.length === 0) return await this.complete(run, snap.values as RunStateValue);
       else input = null; // continue from the last checkpoint (retaken or retried run)
       const out = await graph.invoke(input, config);
-      if (isInterrupted(out)) await finish(() => this.markWaiting(run));
-      else await finish(() => this.complete(run, out as RunStateValue));
+      clearInterval(renew);
+      if (isInterrupted(out)) await this.markWaiting(run);
+      else await this.complete(run, out as RunStateValue);
     } catch (err) {
-      stopRenewing();
-      await this.serialize(run._id, () => this.fail(run, err, log));
+      clearInterval(renew);
+      await this.fail(run, err, log);
     } finally {
-      stopRenewing();
+      clearInterval(renew);
       this.ledger.delete(run._id);
     }
   }
 
   private async markWaiting(run: ClaimedRun): Promise<void> {
-    const { Run } = this.ctx.models;
     // Drop only the decision this invocation consumed; one that arrived meanwhile stays and is picked up.
     const consumed = run.pendingResume ? { pendingResume: 1 } : {};
     const guard = { owner: this.instanceId, status: 'RUNNING', ...(run.pendingResume ? { 'pendingResume.approvalId': run.pendingResume.approvalId } : {}) };
-    const done = await updateIfMatches(Run, run._id, guard, { $set: { status: 'WAITING_APPROVAL' }, $unset: { owner: 1, leaseUntil: 1, ...consumed } });
+    const done = await this.transition(run._id, guard, { $set: { status: 'WAITING_APPROVAL' }, $unset: { owner: 1, leaseUntil: 1, ...consumed } });
     // A newer decision than the consumed one: keep it, just hand the run back.
-    if (!done && run.pendingResume) await updateIfMatches(Run, run._id, { owner: this.instanceId, status: 'RUNNING' }, { $set: { status: 'WAITING_APPROVAL' }, $unset: { owner: 1, leaseUntil: 1 } });
+    if (!done && run.pendingResume) await this.transition(run._id, { owner: this.instanceId, status: 'RUNNING' }, { $set: { status: 'WAITING_APPROVAL' }, $unset: { owner: 1, leaseUntil: 1 } });
     // A decision that arrived while this invocation ran is served as soon as it ends.
     this.recheck.add(run._id);
   }
@@ -301,7 +273,7 @@ export class WorkflowEngine {
       enrichment: state.enrichment ? { source: state.enrichment.source, riskLevel: state.enrichment.riskLevel, note: state.enrichment.note ?? null } : null,
       approvalId: state.approvalId ?? null,
     };
-    const done = await updateIfMatches(this.ctx.models.Run, run._id, { owner: this.instanceId }, { $set: { status: 'COMPLETED', finishedAt: new Date(), result }, $unset: { owner: 1, leaseUntil: 1, pendingResume: 1 } });
+    const done = await this.transition(run._id, { owner: this.instanceId }, { $set: { status: 'COMPLETED', finishedAt: new Date(), result }, $unset: { owner: 1, leaseUntil: 1, pendingResume: 1 } });
     if (!done) return; // another instance took it over (our lease lapsed)
     this.runsFinished.inc({ workflow: run.workflowId, status: 'COMPLETED' });
     this.ctx.events.emit('run.finished', run._id, 'COMPLETED');
@@ -311,7 +283,7 @@ export class WorkflowEngine {
     const { errorClass } = classify(err);
     const reason = reasonOf(err);
     const status = errorClass === 'cancelled' ? 'CANCELLED' : 'FAILED';
-    const done = await updateIfMatches(this.ctx.models.Run, run._id, { owner: this.instanceId }, { $set: { status, finishedAt: new Date(), error: reason, errorClass }, $unset: { owner: 1, leaseUntil: 1, pendingResume: 1 } });
+    const done = await this.transition(run._id, { owner: this.instanceId }, { $set: { status, finishedAt: new Date(), error: reason, errorClass }, $unset: { owner: 1, leaseUntil: 1, pendingResume: 1 } });
     if (!done) return;
     this.runsFinished.inc({ workflow: run.workflowId, status });
     this.ctx.events.emit('run.finished', run._id, status);

@@ -12,8 +12,6 @@ export interface NodeWrapperOptions {
   retries: number;
   minTimeoutMs?: number;
   maxTimeoutMs?: number;
-  /** Chains writes to one run document (see WorkflowEngine.serialize); direct when absent. */
-  serialize?: <T>(runId: string, fn: () => Promise<T>) => Promise<T>;
   /** Step tallies of the runs being executed (see StepLedger); read from the run each time when absent. */
   ledger?: StepLedger;
   /** Observes every finished step (metrics). */
@@ -32,8 +30,7 @@ export interface StepTally {
 /**
  * Runs' step tallies kept by their executing engine (it is the only writer of a run's steps while
  * it holds the lease), so a step costs two writes and no read. The engine drops a run's entry when
- * its execution ends; without an entry the tally is read from the run. Every filter here is the
- * `_id` alone: FerretDB v1 uses its index for nothing else and would scan every run.
+ * its execution ends; without an entry the tally is read from the run.
  */
 export type StepLedger = Map<string, StepTally>;
 
@@ -71,8 +68,7 @@ async function writeEnd(
   const finishedAt = new Date();
   const entry = { name, status, attempt: extra.attempt ?? step.attempt, startedAt: step.startedAt, finishedAt, durationMs: finishedAt.getTime() - step.startedAt.getTime(), ...extra };
   // The same write tells whether a cancel was requested meanwhile: the next step will not start.
-  // (No projection: FerretDB's findAndModify rejects one.)
-  const run = await models.Run.findOneAndUpdate({ _id: runId }, { $set: { [`steps.${step.index}`]: entry } }, { lean: true });
+  const run = await models.Run.findOneAndUpdate({ _id: runId }, { $set: { [`steps.${step.index}`]: entry } }, { lean: true, projection: { cancelRequested: 1 } });
   if (run?.cancelRequested) step.tally.cancelRequested = true;
 }
 
@@ -83,11 +79,10 @@ async function writeEnd(
  */
 export function createNodeWrapper(opts: NodeWrapperOptions): (name: string, fn: NodeFn) => (state: RunStateValue) => Promise<Awaited<ReturnType<NodeFn>>> {
   const { models, logger } = opts;
-  const serial = opts.serialize ?? (<T>(_runId: string, fn: () => Promise<T>) => fn());
   return (name, fn) => async (state) => {
     const runId = state.runId;
-    const step = await serial(runId, () => beginStep(models, runId, name, opts.ledger));
-    const endStep = (...args: Parameters<typeof writeEnd>) => serial(runId, () => writeEnd(...args));
+    const step = await beginStep(models, runId, name, opts.ledger);
+    const endStep = writeEnd;
     let tries = 1;
     try {
       const out = await pRetry(() => fn(state), {

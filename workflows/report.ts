@@ -1,16 +1,15 @@
 import { writeLine, type IntendedWrite } from '../blocks/approval-sheet.ts';
-import { escapeMrkdwn, SLACK_LIMITS, truncate } from '../blocks/limits.ts';
-import { maskPii } from '../blocks/pii.ts';
+import { SLACK_LIMITS, truncate } from '../blocks/limits.ts';
+import { link, mention, safe } from '../blocks/text.ts';
 import type { RunStateValue, SopLink, WorkflowDeps } from './types.ts';
-import { updateIfMatches } from '../src/db/guarded-update.ts';
 
 /** The thread reply text: what was written (or, in dry-run, what would have been) and the SOP. */
 export function outcomeText(state: Pick<RunStateValue, 'decision' | 'writes' | 'mode' | 'intendedWrites'>, sop: SopLink | null): string {
   const d = state.decision;
-  const who = d && d.decision !== 'expire' ? `<@${d.actor}>` : 'nobody';
+  const who = d && d.decision !== 'expire' ? mention(d.actor) : 'nobody';
   const head =
     d?.decision === 'reject'
-      ? `:x: Rejected by ${who}${d.reason ? `: ${escapeMrkdwn(maskPii(truncate(d.reason, 500)))}` : ''}.`
+      ? `:x: Rejected by ${who}${d.reason ? `: ${safe(d.reason, 500)}` : ''}.`
       : d?.decision === 'approve'
         ? `:white_check_mark: Approved by ${who}.`
         : ':information_source: Finished.';
@@ -18,7 +17,7 @@ export function outcomeText(state: Pick<RunStateValue, 'decision' | 'writes' | '
   const body = writes.length
     ? `${state.mode === 'dry-run' ? '*Dry-run*: nothing was written. Intended writes:' : '*Written:*'}\n${writes.map(writeLine).join('\n')}`
     : '_Nothing was written._';
-  const sopLine = sop ? `\n:books: SOP: <${sop.url}|${escapeMrkdwn(truncate(sop.title, 150))}>` : '';
+  const sopLine = sop ? `\n:books: SOP: ${link(sop.url, sop.title)}` : '';
   return truncate(`${head}\n${body}${sopLine}`, SLACK_LIMITS.sectionText);
 }
 
@@ -29,12 +28,11 @@ export function outcomeText(state: Pick<RunStateValue, 'decision' | 'writes' | '
 export async function postOutcome(deps: WorkflowDeps, state: RunStateValue, sop: SopLink | null): Promise<void> {
   if (!state.approvalId) return;
   const { Approval } = deps.ctx.models;
-  const claimed = await updateIfMatches<{ slack?: { ts?: string; channel?: string } }>(
-    Approval,
-    state.approvalId,
-    { 'slack.ts': { $exists: true }, 'slack.replyTs': { $exists: false } },
+  const claimed = (await Approval.findOneAndUpdate(
+    { _id: state.approvalId, 'slack.ts': { $exists: true }, 'slack.replyTs': { $exists: false } },
     { $set: { 'slack.replyTs': 'posting' } },
-  );
+    { returnDocument: 'after', lean: true },
+  )) as { slack?: { ts?: string | null; channel?: string | null } | null } | null;
   if (!claimed?.slack?.ts || !claimed.slack.channel) return;
   try {
     const res = await deps.ctx.slack.chat.postMessage({ channel: claimed.slack.channel, thread_ts: claimed.slack.ts, text: outcomeText(state, sop), unfurl_links: false });

@@ -1,6 +1,5 @@
 import type { AppContext } from '../src/context.ts';
-import { matches, updateIfMatches } from '../src/db/guarded-update.ts';
-import { claimOnce, RUN_CLAIMS } from '../src/services/claims.ts';
+import siftModule from 'sift';
 import { getMode } from '../src/services/settings.ts';
 import type { Envelope, ResumeDecision } from './types.ts';
 
@@ -35,24 +34,26 @@ function filterOf(kind: ClaimKind, now: Date): Record<string, unknown> {
   return { status: 'RUNNING', leaseUntil: { $lt: now } };
 }
 
+// sift is CommonJS: its module object is the tester and also carries it as `.default`, which is what the types describe.
+const sift = siftModule.default;
+
 /** filterOf's conditions checked on a document already read (MongoDB query semantics, via sift). */
 export function kindOf(c: Candidate, now = new Date()): ClaimKind | null {
-  return ORDER.find((k) => matches(filterOf(k, now), c)) ?? null;
+  return ORDER.find((k) => sift(filterOf(k, now))(c)) ?? null;
 }
 
 const CANDIDATE_FIELDS = { _id: 1, status: 1, attempts: 1, mode: 1, leaseUntil: 1, pendingResume: 1 } as const;
 
 type Ctx = Pick<AppContext, 'models' | 'config'>;
 
-/** The run by id, read by `_id` alone (FerretDB v1 scans every run for any other filter). */
+/** The run by id, with what a claim needs to know. */
 export async function candidateById(ctx: Ctx, runId: string): Promise<Candidate | null> {
   return (await ctx.models.Run.findById(runId, CANDIDATE_FIELDS).lean()) as Candidate | null;
 }
 
 /**
- * Claimable runs in serving order, found with ONE query (on FerretDB each query over runs is a
- * full scan, so the three kinds are not asked for one after the other). No sort in the database:
- * FerretDB would sort the whole collection; fairness comes from events, the poll is the safety net.
+ * Claimable runs in serving order (a human is waiting, then new runs, then dead workers' runs),
+ * found with one query; events claim most runs at once, the poll is the safety net.
  */
 export async function findCandidates(ctx: Ctx, skip: string[], limit: number): Promise<Candidate[]> {
   const now = new Date();
@@ -64,32 +65,16 @@ export async function findCandidates(ctx: Ctx, skip: string[], limit: number): P
 }
 
 /**
- * Claims one run. FerretDB's findOneAndUpdate is not atomic under concurrency, so the winner is
- * decided by inserting `runId#attempts` into run_claims (a duplicate _id fails for every other
- * instance); `attempts` grows with each claim. The conditional update then guards against the run
- * having moved on since it was read (cancelled, decided, retaken). The mode in force is fixed on
- * the run by its first claim (invariant 9), in the same write.
+ * Claims one run: ONE conditional update whose filter is the kind's condition plus the attempt count
+ * that was read, so of several instances racing for it exactly one matches; `attempts` grows with
+ * each claim. The mode in force is fixed on the run by its first claim (invariant 9), in the same write.
  */
 export async function claimRun(ctx: Ctx, owner: string, leaseMs: number, cand: Candidate): Promise<ClaimedRun | 'contended' | null> {
   const now = new Date();
   const kind = kindOf(cand, now);
   if (!kind) return null;
-  const Run = ctx.models.Run;
-  const n = cand.attempts ?? 0;
-  const key = `${cand._id}#${n}`;
-  if (!(await claimOnce(Run, RUN_CLAIMS, key, { owner }))) {
-    // A claim older than a lease whose run never moved on: its claimer died in between. Release it.
-    const claim = (await Run.db.collection(RUN_CLAIMS).findOne({ _id: key as never })) as { at?: Date } | null;
-    if (claim?.at && Date.now() - claim.at.getTime() > leaseMs) await Run.db.collection(RUN_CLAIMS).deleteOne({ _id: key as never, at: claim.at });
-    return 'contended';
-  }
   const mode = cand.mode ? undefined : await getMode(ctx);
   const update = { $set: { status: 'RUNNING', owner, leaseUntil: new Date(Date.now() + leaseMs), ...(mode ? { mode } : {}) }, $inc: { attempts: 1 } };
-  const run = await updateIfMatches<ClaimedRun>(Run, cand._id, { ...filterOf(kind, now), attempts: n }, update);
-  if (!run) {
-    // The run changed under us: release the claim so this attempt number stays claimable.
-    await Run.db.collection(RUN_CLAIMS).deleteOne({ _id: key as never });
-    return 'contended';
-  }
-  return run;
+  const run = (await ctx.models.Run.findOneAndUpdate({ _id: cand._id, ...filterOf(kind, now), attempts: cand.attempts ?? 0 }, update, { returnDocument: 'after', lean: true })) as ClaimedRun | null;
+  return run ?? 'contended';
 }

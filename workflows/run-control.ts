@@ -1,20 +1,23 @@
 import type { AppContext } from '../src/context.ts';
 import { audit } from '../src/services/audit.ts';
-import { claimOnce, DECISION_CLAIMS } from '../src/services/claims.ts';
 import type { ResumeDecision } from './types.ts';
 
 type Ctl = Pick<AppContext, 'models' | 'events' | 'logger'>;
 
 /**
- * Hands a decision to the run. The decision is already stored on the Approval (claim-protected);
- * this only wakes the engine, which writes it to the Run through its own write chain (on FerretDB a
- * second, concurrent writer of the Run document could undo the engine's writes). Engines on other
- * instances find decided approvals of waiting runs by polling.
+ * Hands a stored decision to its run: one conditional update sets `pendingResume` on a run that is
+ * waiting (or still finishing the invocation that posted the sheet) and has none yet, then the local
+ * engine is woken; engines elsewhere find it by polling. A crash between the Approval's decision and
+ * this write is healed by the engine's sweep of decided approvals (WorkflowEngine.sweepDecided).
  */
 export async function resumeRun(ctx: Ctl, runId: string, decision: ResumeDecision): Promise<boolean> {
-  ctx.logger.debug('decision handed to the engine', { runId, approvalId: decision.approvalId });
-  ctx.events.emit('approval.decided', decision.approvalId);
-  return true;
+  const res = await ctx.models.Run.updateOne(
+    { _id: runId, status: { $in: ['WAITING_APPROVAL', 'RUNNING'] }, pendingResume: { $exists: false } },
+    { $set: { pendingResume: decision } },
+  );
+  ctx.logger.debug('decision handed to the run', { runId, approvalId: decision.approvalId, handed: res.modifiedCount === 1 });
+  if (res.modifiedCount === 1) ctx.events.emit('run.resumable', runId);
+  return res.modifiedCount === 1;
 }
 
 /** A FAILED run goes back to PENDING; the engine continues it from its last checkpoint. */
@@ -40,11 +43,7 @@ export async function cancelRun(ctx: Ctl, runId: string, actor: string): Promise
     { $set: { status: 'CANCELLED', finishedAt: now, forcedBy: actor }, $unset: { owner: 1, leaseUntil: 1 } },
   );
   if (res.modifiedCount === 1) {
-    const pending = await ctx.models.Approval.find({ runId, status: 'PENDING' }, { _id: 1 }).lean();
-    for (const { _id } of pending) {
-      if (!(await claimOnce(ctx.models.Approval, DECISION_CLAIMS, _id, { decision: 'expire', actor }))) continue;
-      await ctx.models.Approval.updateOne({ _id, status: 'PENDING' }, { $set: { status: 'EXPIRED', decision: 'expire', decidedBy: actor, decidedAt: now, reason: 'run cancelled' } });
-    }
+    await ctx.models.Approval.updateMany({ runId, status: 'PENDING' }, { $set: { status: 'EXPIRED', decision: 'expire', decidedBy: actor, decidedAt: now, reason: 'run cancelled' } });
     await audit(ctx.models, { actor, action: 'run.cancel', target: runId });
     ctx.events.emit('run.finished', runId, 'CANCELLED');
     return 'cancelled';

@@ -17,8 +17,7 @@ type LockModels = Pick<Models, 'IngestLock'>;
 export async function pumpInbox(models: DebounceModels, debounceMs: number, limit = 200): Promise<number> {
   const docs = await models.IngestInbox.collection.find({}).sort({ _id: 1 }).limit(limit).toArray();
   if (docs.length === 0) return 0;
-  // One write per object per fold: several updates of one document in one unordered bulk are not
-  // applied atomically by FerretDB (events were lost that way).
+  // One write per object per fold (fewer, larger updates than one per inbox entry).
   const merged = new Map<string, { o: InboxObject; at: number }>();
   for (const d of docs) {
     const at = new Date(d.receivedAt as Date).getTime();
@@ -84,36 +83,35 @@ export async function claimOne(models: DebounceModels, opts: ClaimOptions): Prom
 }
 
 export async function claimDue(models: DebounceModels, opts: ClaimOptions & { limit: number }): Promise<ClaimedUnit[]> {
-  // FerretDB v1 can hand the same window to two claims in a row (its updates are not isolated;
-  // measured): keep one claim per window, the last, whose token and unit id are the ones stored.
-  const bySlot = new Map<string, ClaimedUnit>();
+  const units: ClaimedUnit[] = [];
   for (let i = 0; i < opts.limit; i++) {
     const u = await claimOne(models, opts);
     if (!u) break;
-    bySlot.set(u.slot as string, u);
+    units.push(u);
   }
-  return [...bySlot.values()];
+  return units;
 }
 
 /**
  * Unit finished: the window goes away, unless events were folded in meanwhile; those stay, as a
- * new window. Only the worker-lock holder folds and releases, one step after the other, so no fold
- * can land between this read and this write.
+ * new window. Every write is fenced by the claim token and the fold counter `seq` read here: if the
+ * window was retaken (lease lapsed) or events were folded in between, nothing is deleted, and a
+ * changed `seq` means read again.
  */
 export async function releaseSlot(models: DebounceModels, u: ClaimedUnit): Promise<void> {
   if (!u.slot) return;
   const done = new Set(u.events.map((e) => e.id));
-  const doc = await models.PendingUnit.collection.findOne({ _id: u.slot as never });
-  if (!doc || doc.claimedBy !== u.claimedBy) return;
-  const left = ((doc.events as EventSummary[] | undefined) ?? []).filter((e) => !done.has(e.id));
-  if (left.length === 0) {
-    await models.PendingUnit.collection.deleteOne({ _id: u.slot as never });
-    return;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const doc = await models.PendingUnit.collection.findOne({ _id: u.slot as never });
+    if (!doc || doc.claimedBy !== u.claimedBy) return;
+    const fence = { _id: u.slot as never, claimedBy: u.claimedBy, seq: doc.seq };
+    const left = ((doc.events as EventSummary[] | undefined) ?? []).filter((e) => !done.has(e.id));
+    const res =
+      left.length === 0
+        ? await models.PendingUnit.collection.deleteOne(fence)
+        : await models.PendingUnit.collection.updateOne(fence, { $unset: { claimedBy: '', claimedAt: '', leaseUntil: '', unitId: '' }, $set: { events: left, attempts: 0, firstEventAt: u.claimedAt } });
+    if (('deletedCount' in res ? res.deletedCount : res.modifiedCount) === 1) return;
   }
-  await models.PendingUnit.collection.updateOne(
-    { _id: u.slot as never },
-    { $unset: { claimedBy: '', claimedAt: '', leaseUntil: '', unitId: '' }, $set: { events: left, attempts: 0, firstEventAt: u.claimedAt } },
-  );
 }
 
 /** Enrichment failed, another attempt later: same unit, same events, due again after the backoff. */

@@ -54,6 +54,8 @@ export function createIngest(ctx: AppContext): Ingest {
     metrics,
     clientSecret: config.HUBSPOT_CLIENT_SECRET,
     publicUrl: config.PUBLIC_URL,
+    legacySignatures: config.HUBSPOT_LEGACY_SIGNATURES,
+    writers: config.ORCH_INGEST_WRITERS,
     // Only where this instance processes units itself; a web-only instance leaves it to the workers' poll.
     ...(config.ORCH_ROLE === 'web' ? {} : { onStored: () => poller.wake() }),
   });

@@ -16,6 +16,10 @@ export interface ReceiverDeps {
   publicUrl: string;
   /** Wakes the local poller when this instance also processes units. */
   onStored?: () => void;
+  /** Webhook batch groups written concurrently (ORCH_INGEST_WRITERS). */
+  writers?: number;
+  /** HUBSPOT_LEGACY_SIGNATURES: v1/v2 signatures are refused unless 'allow'. */
+  legacySignatures?: 'allow' | 'refuse';
 }
 
 /** The body size as a number: the bytes read when there are some, else the declared Content-Length. */
@@ -47,12 +51,12 @@ function rawBody(deps: ReceiverDeps): RequestHandler {
 /** POST /webhooks/hubspot: verify, validate, store durably, then 200 (a few ms; HubSpot times out at 5 s). */
 export function hubspotWebhookHandlers(deps: ReceiverDeps): RequestHandler[] {
   const base = deps.publicUrl.replace(/\/+$/, '');
-  const writer = createBatchWriter(deps.models);
+  const writer = createBatchWriter(deps.models, deps.writers === undefined ? {} : { writers: deps.writers });
   const handle: RequestHandler = async (req, res, next) => {
     const t0 = process.hrtime.bigint();
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const url = `${base}${req.originalUrl}`;
-    const sig = verifyHubSpotSignature({ clientSecret: deps.clientSecret, method: req.method, url, body, headers: req.headers });
+    const sig = verifyHubSpotSignature({ clientSecret: deps.clientSecret, method: req.method, url, body, headers: req.headers, legacy: deps.legacySignatures ?? 'refuse' });
     if (!sig.ok) {
       // Behind a proxy the first question is which URL the signature was checked against (PUBLIC_URL + path).
       const extra = { version: sig.version, ...(sig.reason === 'bad_signature' ? { checkedUrl: url } : {}), ...(sig.hint ? { hint: sig.hint } : {}) };

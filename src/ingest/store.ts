@@ -198,8 +198,7 @@ export async function storeBatches(models: StoreModels, inputs: StoreInput[]): P
     offset += p.docs.length;
     return summarize(p, own);
   });
-  // After the events, so each raw batch is stored with its re-delivery count: on FerretDB an update
-  // costs time in proportion to the collection, an insert does not.
+  // After the events, so each raw batch is stored with its re-delivery count in one insert.
   await models.WebhookBatch.collection.insertMany(prepared.map((p, i) => ({ ...p.batchDoc, duplicates: summaries[i]?.result.duplicates ?? 0 })) as never[]);
   const inbox = summaries.flatMap((s) => (s.inbox ? [s.inbox] : []));
   if (inbox.length) await models.IngestInbox.collection.insertMany(inbox as never[]);
@@ -207,25 +206,30 @@ export async function storeBatches(models: StoreModels, inputs: StoreInput[]): P
 }
 
 /**
- * Group commit for the webhook route: requests that arrive while a write is in flight are written
- * together by the next one. FerretDB (SQLite) has one writer at a time, and concurrent writers
- * wait in SQLite's sleeping busy handler: bare concurrent inserts there have a p99 of seconds.
- * One writer with growing groups keeps every request's wait to about one write. On MongoDB it
- * saves round trips. A failed group fails each of its requests (HubSpot re-sends them). Two
- * writers measured no faster on FerretDB, with a higher p99 and RSS.
+ * Group commit for the webhook route: requests that arrive while the writers are busy are written
+ * together by the next free one, with up to `writers` groups in flight (measured with
+ * `npm run bench:ingest`, see docs/ingest.md). Every request's wait stays about one write, and
+ * fewer, larger inserts save round trips. A failed group fails each of its requests (HubSpot
+ * re-sends them); nothing is acknowledged before its group is written.
  */
-export function createBatchWriter(models: StoreModels, maxEvents = 2000) {
+export function createBatchWriter(models: StoreModels, opts: { maxEvents?: number; writers?: number } = {}) {
+  const maxEvents = opts.maxEvents ?? 2000;
+  const writers = Math.max(1, opts.writers ?? 4);
   type Waiting = { input: StoreInput; resolve: (r: StoreResult) => void; reject: (e: unknown) => void };
   let queue: Waiting[] = [];
-  let writing = false;
+  let active = 0;
+  function take(): Waiting[] {
+    let events = 0;
+    let n = 0;
+    while (n < queue.length && (n === 0 || events + (queue[n]?.input.items.length ?? 0) <= maxEvents)) events += queue[n++]?.input.items.length ?? 0;
+    const group = queue.slice(0, n);
+    queue = queue.slice(n);
+    return group;
+  }
   async function drain(): Promise<void> {
-    writing = true;
+    active += 1;
     while (queue.length) {
-      let events = 0;
-      let n = 0;
-      while (n < queue.length && (n === 0 || events + (queue[n]?.input.items.length ?? 0) <= maxEvents)) events += queue[n++]?.input.items.length ?? 0;
-      const group = queue.slice(0, n);
-      queue = queue.slice(n);
+      const group = take();
       try {
         const results = await storeBatches(models, group.map((w) => w.input));
         group.forEach((w, i) => w.resolve(results[i] as StoreResult));
@@ -233,13 +237,13 @@ export function createBatchWriter(models: StoreModels, maxEvents = 2000) {
         for (const w of group) w.reject(err);
       }
     }
-    writing = false;
+    active -= 1;
   }
   return {
     store(input: StoreInput): Promise<StoreResult> {
       return new Promise((resolve, reject) => {
         queue.push({ input, resolve, reject });
-        if (!writing) void drain();
+        if (active < writers) void drain();
       });
     },
   };

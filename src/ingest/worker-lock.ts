@@ -5,23 +5,15 @@ type LockModels = Pick<Models, 'IngestLock'>;
 type WindowModels = Pick<Models, 'PendingUnit'>;
 
 /**
- * One ingest worker at a time across instances. FerretDB v1 does not isolate concurrent updates of
- * one document (two findOneAndUpdate claims of the same PENDING document both succeed; measured),
- * so exclusivity comes from a unique insert; on MongoDB the window claims (debounce.ts) are atomic as well.
+ * One ingest worker at a time across instances: a lease document taken and renewed by conditional
+ * upserts. Taking it matches only a free or expired lease, or our own (the unique `_id` makes a
+ * concurrent upsert for a lease someone else holds fail with a duplicate key); renewing matches only
+ * our token, so a worker whose lease was taken over learns it at once and stops.
  * acquire() says whether the lock was just taken ('new') or was already ours ('held').
  */
 export function createWorkerLock(models: LockModels, leaseMs: number) {
   const token = newId('worker');
   const coll = () => models.IngestLock.collection;
-  const insert = async (now: number): Promise<boolean> => {
-    try {
-      await coll().insertOne({ _id: 'worker' as never, token, until: new Date(now + leaseMs) });
-      return true;
-    } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
-      return false;
-    }
-  };
   // Until when this process is sure to hold the lock (its last write said so): no database round
   // trip per tick while it lasts; the background renewal keeps pushing it out.
   let sureUntil = 0;
@@ -33,34 +25,30 @@ export function createWorkerLock(models: LockModels, leaseMs: number) {
     async acquire(): Promise<'new' | 'held' | null> {
       const now = Date.now();
       if (now < sureUntil) return 'held';
-      if (await insert(now)) {
+      try {
+        const before = await coll().findOneAndUpdate(
+          { _id: 'worker' as never, $or: [{ token }, { until: { $lte: new Date(now) } }] },
+          { $set: { token, until: new Date(now + leaseMs) } },
+          { upsert: true, returnDocument: 'before' },
+        );
         mine(now);
-        return 'new';
+        return before?.token === token ? 'held' : 'new';
+      } catch (err) {
+        if ((err as { code?: number }).code === 11000) return null; // held by another, unexpired
+        throw err;
       }
-      const held = await coll().findOne({ _id: 'worker' as never });
-      if (!held) return null;
-      if (held.token === token) {
-        await coll().updateOne({ _id: 'worker' as never }, { $set: { until: new Date(now + leaseMs) } });
-        mine(now);
-        return 'held';
-      }
-      if (new Date(held.until as Date).getTime() > now) return null;
-      // The holder's lease expired (crashed or stalled): remove its lock, then race for a new one.
-      await coll().deleteOne({ _id: 'worker' as never, token: held.token });
-      if (!(await insert(now).catch(() => false))) return null;
-      mine(now);
-      return 'new';
     },
-    /** Extends the lease while a long batch runs (ticks alone may be further apart than the lease). */
-    async renew(): Promise<void> {
-      const held = await coll().findOne({ _id: 'worker' as never });
-      if (held?.token !== token) {
-        sureUntil = 0;
-        return;
-      }
+    /** Extends the lease while a long batch runs; fenced by the token (a taken-over lease stays lost). */
+    async renew(): Promise<boolean> {
       const now = Date.now();
-      await coll().updateOne({ _id: 'worker' as never }, { $set: { until: new Date(now + leaseMs) } });
-      mine(now);
+      const res = await coll().updateOne({ _id: 'worker' as never, token }, { $set: { until: new Date(now + leaseMs) } });
+      if (res.modifiedCount === 1) mine(now);
+      else sureUntil = 0;
+      return res.modifiedCount === 1;
+    },
+    /** Whether this process may still act as the worker (its lease has not lapsed). */
+    holds(): boolean {
+      return Date.now() < sureUntil;
     },
     async release(): Promise<void> {
       sureUntil = 0;

@@ -8,7 +8,7 @@ import type { ExceptionType, Finding, ProposedFix, Severity } from './types.ts';
  * Exceptions: one per object and type while it matters. The unique `openKey`
  * ("type:objectType:objectId") is held by the open, applying or ignored exception, so
  * re-detection updates it instead of adding another; closing suffixes the key with the id,
- * which frees the slot for a future, new occurrence. No transactions needed (FerretDB has none).
+ * which frees the slot for a future, new occurrence. No transactions needed.
  */
 type ExcModels = Pick<Models, 'Exception'>;
 
@@ -107,7 +107,7 @@ export async function recordDetection(models: ExcModels, d: Detected, at = new D
 /**
  * Batched recordDetection for a reconciliation pass: one query for what is already open, one
  * insertMany for the new ones, one updateMany for the counters, and a single-document update only
- * where the diff or fix changed. (FerretDB pays ~100 ms per upsert; this is ~100x cheaper per page.)
+ * where the diff or fix changed: a page costs a handful of round trips, not one per exception.
  */
 export async function recordDetections(models: ExcModels, list: readonly Detected[], at = new Date()): Promise<{ opened: ExceptionView[]; updated: number }> {
   if (list.length === 0) return { opened: [], updated: 0 };

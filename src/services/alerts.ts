@@ -3,7 +3,6 @@ import { Counter } from 'prom-client';
 import type { KnownBlock } from '@slack/types';
 import type { AppContext } from '../context.ts';
 import { buildAlertMessage, type AlertKind, type AlertSeverity } from '../../blocks/alerts.ts';
-import { keyedSerial } from '../keyed-serial.ts';
 
 export type { AlertKind, AlertSeverity };
 
@@ -41,8 +40,6 @@ export interface AlertOptions {
 
 interface State {
   limiter: Bottleneck;
-  /** Per-key queue: FerretDB applies $inc as read-modify-write, so concurrent repeats would lose counts. */
-  serialized: ReturnType<typeof keyedSerial>;
   emails: Map<string, { userId: string | null; at: number }>;
   timers: Map<string, NodeJS.Timeout>;
   counter: Counter<'kind' | 'outcome'>;
@@ -67,7 +64,6 @@ export function configureAlerts(ctx: AlertCtx, options: AlertOptions = {}): Stat
       highWater: 500,
       strategy: Bottleneck.strategy.OVERFLOW,
     }),
-    serialized: keyedSerial(),
     emails: old?.emails ?? new Map(),
     timers: new Map(),
     counter:
@@ -176,7 +172,7 @@ async function refreshDms(ctx: AlertCtx, state: State, key: string): Promise<voi
   for (const dm of doc.dms) {
     await state.limiter.schedule(() => ctx.slack.chat.update({ channel: dm.channel as string, ts: dm.ts as string, text: message.text, blocks: message.blocks }));
   }
-  await state.serialized(key, () => ctx.models.Alert.updateOne({ _id: key, windowStart: doc.windowStart, shownCount: { $lt: doc.count } }, { $set: { shownCount: doc.count } }));
+  await ctx.models.Alert.updateOne({ _id: key, windowStart: doc.windowStart, shownCount: { $lt: doc.count } }, { $set: { shownCount: doc.count } });
   state.counter.inc({ kind: doc.kind, outcome: 'updated' });
   const again = await ctx.models.Alert.findById(key, { count: 1 }).lean();
   if (again && again.count > doc.count) scheduleCountUpdate(ctx, state, key);
@@ -189,7 +185,7 @@ async function refreshDms(ctx: AlertCtx, state: State, key: string): Promise<voi
 export async function alert(ctx: AlertCtx, input: AlertInput): Promise<AlertResult> {
   const state = stateFor(ctx);
   try {
-    const claim = await state.serialized(input.key, () => claimWindow(ctx, input, new Date()));
+    const claim = await claimWindow(ctx, input, new Date());
     if (!claim.first) {
       state.counter.inc({ kind: input.kind, outcome: 'counted' });
       scheduleCountUpdate(ctx, state, input.key);
@@ -211,7 +207,7 @@ export async function alert(ctx: AlertCtx, input: AlertInput): Promise<AlertResu
     );
     const dms = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     for (const s of settled) if (s.status === 'rejected') ctx.logger.warn('alert DM not delivered', { key: input.key, error: (s.reason as Error).message });
-    await state.serialized(input.key, () => ctx.models.Alert.updateOne({ _id: input.key, windowStart: claim.windowStart }, { $set: { dms, recipients: targets } }));
+    await ctx.models.Alert.updateOne({ _id: input.key, windowStart: claim.windowStart }, { $set: { dms, recipients: targets } });
     // Repeats that arrived while we were posting are shown by an edit.
     scheduleCountUpdate(ctx, state, input.key);
     state.counter.inc({ kind: input.kind, outcome: dms.length > 0 ? 'sent' : 'failed' });
@@ -233,7 +229,6 @@ export async function flushAlerts(ctx: AlertCtx): Promise<void> {
     for (const key of keys) {
       clearTimeout(state.timers.get(key));
       state.timers.delete(key);
-      await state.serialized(key, async () => undefined); // let in-flight writes for this key finish
       await refreshDms(ctx, state, key).catch(() => undefined);
     }
   }

@@ -3,8 +3,6 @@ import { buildApprovalSheet, decidedText } from '../../blocks/approval-sheet.ts'
 import { resumeRun } from '../../workflows/run-control.ts';
 import { audit } from './audit.ts';
 import { authorize } from './rbac.ts';
-import { updateIfMatches } from '../db/guarded-update.ts';
-import { claimOnce, DECISION_CLAIMS } from './claims.ts';
 import { decisionOf, sheetInputOf, type ApprovalLike } from './approval-view.ts';
 
 export type Decision = 'approve' | 'reject';
@@ -53,20 +51,15 @@ export async function decideApproval(ctx: DecideCtx, input: DecideInput): Promis
   const reason = input.reason?.trim();
   if (input.decision === 'reject' && !reason) return { ok: false, reason: 'reason_required' };
   const now = new Date();
-  // Only PENDING approvals can be decided; the claim makes exactly one decider win (see claims.ts).
-  const pending = (await Approval.findById(input.approvalId, { status: 1 }).lean())?.status === 'PENDING';
-  const won = pending && (await claimOnce(Approval, DECISION_CLAIMS, input.approvalId, { decision: input.decision, actor: input.actor }));
-  const approval = !won ? null : await updateIfMatches<StoredApproval>(Approval, input.approvalId, { status: 'PENDING' }, {
-    $set: { status: input.decision === 'approve' ? 'APPROVED' : 'REJECTED', decision: input.decision, decidedBy: input.actor, decidedAt: now, ...(reason ? { reason } : {}), ...(input.chosen && input.decision === 'approve' ? { chosen: input.chosen } : {}) },
-  });
+  // One atomic conditional update: of two concurrent clicks exactly one matches PENDING (invariant 4).
+  const approval = (await Approval.findOneAndUpdate(
+    { _id: input.approvalId, status: 'PENDING' },
+    { $set: { status: input.decision === 'approve' ? 'APPROVED' : 'REJECTED', decision: input.decision, decidedBy: input.actor, decidedAt: now, ...(reason ? { reason } : {}), ...(input.chosen && input.decision === 'approve' ? { chosen: input.chosen } : {}) } },
+    { returnDocument: 'after', lean: true },
+  )) as unknown as StoredApproval | null;
   if (!approval) {
-    // The winner's claim is written before its approval update, so it names the winner at once.
-    const claim = (await Approval.db.collection(DECISION_CLAIMS).findOne({ _id: input.approvalId as never })) as { actor?: string; at?: Date; decision?: string } | null;
     const current = await Approval.findById(input.approvalId, { status: 1, decidedBy: 1, decidedAt: 1 }).lean();
-    const decidedBy = current?.decidedBy ?? claim?.actor;
-    const decidedAt = current?.decidedAt ?? claim?.at;
-    const status = current?.status !== 'PENDING' ? current?.status : claim?.decision === 'expire' ? 'EXPIRED' : undefined;
-    return { ok: false, reason: 'already_decided', ...(decidedBy ? { decidedBy } : {}), ...(decidedAt ? { decidedAt } : {}), ...(status ? { status } : {}) };
+    return { ok: false, reason: 'already_decided', ...(current?.decidedBy ? { decidedBy: current.decidedBy } : {}), ...(current?.decidedAt ? { decidedAt: current.decidedAt } : {}), ...(current?.status ? { status: current.status } : {}) };
   }
   const policy = (approval.policy ?? null) as { name?: string; version?: number; matched?: string[] } | null;
   // Independent follow-ups, in parallel: the clicker waits for the redraw that comes after them.
@@ -84,6 +77,7 @@ export async function decideApproval(ctx: DecideCtx, input: DecideInput): Promis
       .catch((err: Error) => ctx.logger.warn('lineage: could not record the approval', { approvalId: approval._id, error: err.message })),
     resumeRun(ctx, approval.runId, { approvalId: approval._id, decision: input.decision, actor: input.actor, ...(reason ? { reason } : {}), at: now.toISOString() }),
   ]);
+  ctx.events.emit('approval.decided', approval._id);
   ctx.events.emit('home.changed');
   return { ok: true, approval };
 }

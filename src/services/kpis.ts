@@ -1,7 +1,7 @@
 /**
  * Operations KPIs for the App Home: pure helpers over plain rows, plus the bounded queries that
- * load those rows. Queries use only find + projection (FerretDB v1.24 has no $lookup/$facet and no
- * percentile accumulators), so percentiles and joins are done here, in memory, on one week of rows.
+ * load those rows. Percentiles ($percentile needs MongoDB 7) and joins are done here, in memory, on
+ * one bounded week of rows, so the queries are plain find + projection on every supported version.
  */
 import type { AppContext } from '../context.ts';
 import type { RunRow } from '../../blocks/run-list.ts';

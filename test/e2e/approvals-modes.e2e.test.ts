@@ -80,7 +80,7 @@ describe('approval lifecycle jobs', () => {
     await db.Approval.updateOne({ _id: approvalIdOf(sheet) }, { $set: { requestedAt: new Date(Date.now() - 5 * 3600_000) } });
     const dm = await until(async () => fakes.slack.messages.find((m) => (m.text ?? '').includes(approvalIdOf(sheet)) && (m.text ?? '').includes('has waited')), 15_000, 'reminder DM');
     expect(dm.channel).toMatch(/^D/);
-    await until(async () => conn.collection('approval_reminders').findOne({ _id: approvalIdOf(sheet) as never }), 5000, 'reminder claim');
+    await until(async () => db.Approval.exists({ _id: approvalIdOf(sheet), remindedAt: { $exists: true } }), 5000, 'reminder recorded on the approval');
     expect(fakes.slack.messages.filter((m) => (m.text ?? '').includes(approvalIdOf(sheet)) && (m.text ?? '').includes('has waited'))).toHaveLength(1);
   });
 });

@@ -38,7 +38,7 @@ export function mirrorRow(id: string | undefined, over: Record<string, string | 
 }
 
 /**
- * A real app context (FerretDB database of its own, real adapters and Slack client against the
+ * A real app context (a database of its own, real adapters and Slack client against the
  * fakes, Agenda on the same database) without the HTTP server: services and jobs under test.
  */
 export async function reconcileContext(label: string, fakes: Fakes, env: Record<string, string> = {}) {

@@ -12,8 +12,8 @@ const exceptionSchema = new Schema(
     objectType: { type: String, required: true },
     objectId: { type: String, required: true },
     status: { type: String, enum: EXCEPTION_STATUSES, required: true, default: 'open' },
-    // "type:objectType:objectId" while open, suffixed with the id once closed: FerretDB has no
-    // partial indexes, so this unique key is how "one open exception per object and type" holds.
+    // "type:objectType:objectId" while open, suffixed with the id once closed: this unique key is how
+    // "one open exception per object and type" holds, and closing frees it in the same update.
     openKey: { type: String, required: true, unique: true },
     title: { type: String },
     diff: { type: Schema.Types.Mixed, default: [] },

@@ -1,5 +1,4 @@
 import type { Connection } from 'mongoose';
-import { onFerretDb } from '../guarded-update.ts';
 import { approvalModel } from './approval.ts';
 import { auditEntryModel } from './audit-entry.ts';
 import { exceptionModel } from './exception.ts';
@@ -14,6 +13,7 @@ import { ingestInboxModel, ingestLockModel, pendingUnitModel } from './pending-u
 import { settingModel } from './setting.ts';
 import { alertModel } from './alert.ts';
 import { objectStateModel } from './object-state.ts';
+import { apiTokenModel } from './api-token.ts';
 
 /** All models bound to one connection, so tests and instances never share a global registry. */
 export function createModels(conn: Connection) {
@@ -35,26 +35,13 @@ export function createModels(conn: Connection) {
     Setting: settingModel(conn),
     Alert: alertModel(conn),
     ObjectState: objectStateModel(conn),
+    ApiToken: apiTokenModel(conn),
   };
 }
 
 export type Models = ReturnType<typeof createModels>;
 
-/**
- * Idempotent: safe on every start. On FerretDB v1 only the unique indexes are built: its planner
- * never uses a secondary index (only `_id`), so the others would only be maintained on every
- * insert (they slowed the webhook path), while unique ones still enforce their constraint.
- */
+/** Every index the models declare. Idempotent: safe on every start. */
 export async function ensureIndexes(models: Models): Promise<void> {
-  const first = Object.values(models)[0];
-  const ferret = first ? await onFerretDb(first.db) : false;
-  for (const model of Object.values(models)) {
-    if (!ferret) {
-      await model.createIndexes();
-      continue;
-    }
-    for (const [fields, options] of model.schema.indexes()) {
-      if (options?.unique) await model.collection.createIndex(fields as Record<string, 1 | -1>, options as Record<string, unknown>);
-    }
-  }
+  for (const model of Object.values(models)) await model.createIndexes();
 }

@@ -42,11 +42,7 @@ const ingestInboxSchema = new Schema(
 export type IngestInboxDoc = InferSchemaType<typeof ingestInboxSchema>;
 export const ingestInboxModel = (conn: Connection) => conn.model('IngestInbox', ingestInboxSchema, 'ingest_inbox');
 
-/**
- * Which instance runs the ingest worker. Taken by inserting `_id: 'worker'` (a unique insert is the
- * one exclusive operation FerretDB v1 guarantees: it applies concurrent conditional updates of one
- * document without isolation), renewed by its holder, taken over when its lease has expired.
- */
+/** Which instance runs the ingest worker: a lease (`_id: 'worker'`) renewed by its holder, taken over once expired. */
 const ingestLockSchema = new Schema(
   {
     _id: { type: String, required: true },

@@ -26,7 +26,7 @@ reconcileReportSchema.index({ startedAt: -1 });
 
 /**
  * The cross-instance "one reconciliation at a time" lock: a single document claimed with one
- * atomic findOneAndUpdate (expired or free → ours); FerretDB has no transactions, this needs none.
+ * atomic findOneAndUpdate (expired or free → ours); no transaction needed.
  */
 const reconcileLockSchema = new Schema(
   {

@@ -5,15 +5,19 @@ import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.bson.Document;
+import io.netty.channel.Channel;
 import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
- * mongo-java-server on 127.0.0.1, announced as MongoDB 6.0. Usage: [--port N] [--h2 FILE].
+ * mongo-java-server on 127.0.0.1, announced as MongoDB 6.0. Usage: [--port N] [--h2 FILE] [--lose-conditions].
  * Without --h2 the data lives in memory (the test bed); with it, in an H2 MVStore file (the offline
  * development database; MVStore locks the file, so a second server on the same data fails to start).
  * Prints "MONGO_READY mongodb://127.0.0.1:PORT" once it accepts connections and exits when stdin
- * closes, so it never outlives the process that started it.
+ * closes, so it never outlives the process that started it. --lose-conditions makes a deliberately
+ * broken server for orch's start-up check test: findAndModify ignores every filter field but _id,
+ * so concurrent conditional updates all win (as on FerretDB v1).
  */
 public final class MongoTestServer {
   /** The stock ServerVersion.MONGO_5_0 reports wire version 8, which mongodb driver 6/7 refuses. */
@@ -26,14 +30,16 @@ public final class MongoTestServer {
   public static void main(String[] args) throws Exception {
     int port = 0;
     String h2File = null;
+    boolean loseConditions = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--port" -> port = Integer.parseInt(args[++i]);
         case "--h2" -> h2File = args[++i];
+        case "--lose-conditions" -> loseConditions = true;
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
-    MongoBackend backend = h2File == null ? new MemoryBackend() : new H2Backend(h2File);
+    MongoBackend backend = loseConditions ? new LosingBackend() : h2File == null ? new MemoryBackend() : new H2Backend(h2File);
     backend.version(MONGO_6_0);
     MongoServer server = new MongoServer(backend);
     server.bind(new InetSocketAddress("127.0.0.1", port));
@@ -44,5 +50,16 @@ public final class MongoTestServer {
       // ignore input; EOF means the parent is gone
     }
     System.exit(0);
+  }
+
+  /** The test double: conditional updates lose their condition. */
+  static final class LosingBackend extends MemoryBackend {
+    @Override
+    public Document handleCommand(Channel channel, String database, String command, Document query) {
+      if (command.equalsIgnoreCase("findAndModify") && query.get("query") instanceof Document filter) {
+        filter.keySet().removeIf(k -> !k.equals("_id"));
+      }
+      return super.handleCommand(channel, database, command, query);
+    }
   }
 }
