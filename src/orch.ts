@@ -20,6 +20,7 @@ import { requireApiToken } from './http/api-auth.ts';
 import { jsonErrors, notFound } from './http/json-errors.ts';
 import { countRequests } from './http/request-metrics.ts';
 import { seedAdmins } from './services/rbac.ts';
+import { syncPoliciesToLineage } from './services/policies.ts';
 import type { AppContext } from './context.ts';
 import { registerListeners } from '../bot/index.ts';
 import { createAgenda } from '../jobs/agenda.ts';
@@ -83,7 +84,9 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   const integrations = createIntegrations(config, logger, metrics, neo4j);
   // Added after the driver so it stops first. Constraints are ensured in the background (idempotent,
   // errors logged): MERGE dedupes without them, and start-up must not wait on a slow Neo4j.
-  lifecycle.add({ name: 'integrations', start: () => void integrations.lineage.ensureConstraints(), stop: () => integrations.stop() });
+  // Policy versions become lineage nodes with their validity, for "which policy applied on date X".
+  const syncLineage = () => integrations.lineage.ensureConstraints().then(() => syncPoliciesToLineage(models, integrations.lineage));
+  lifecycle.add({ name: 'integrations', start: () => void syncLineage().catch((err: Error) => logger.warn('lineage: policy sync failed', { error: err.message })), stop: () => integrations.stop() });
 
   const expressApp = express();
   expressApp.disable('x-powered-by');

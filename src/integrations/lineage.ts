@@ -32,6 +32,17 @@ export interface LineageWrite {
   recordId: string;
   op: string;
 }
+/** A policy version as a lineage node: "which version applied at t" is one query on validFrom/validTo. */
+export interface LineagePolicy {
+  name: string;
+  version: string | number;
+  validFrom: Date | string;
+  validTo?: Date | string | null;
+  createdBy?: string | null;
+  description?: string | null;
+  rules: unknown[];
+  thresholds: Record<string, unknown>;
+}
 export interface Explanation {
   runId: string;
   workflowId: string | null;
@@ -48,6 +59,8 @@ export interface Lineage {
   recordRun(run: LineageRun): Promise<boolean>;
   recordApproval(approval: LineageApproval): Promise<boolean>;
   recordWrite(write: LineageWrite): Promise<boolean>;
+  /** Upserts a policy version node with its validity interval (idempotent; called at start and on each new version). */
+  recordPolicy(policy: LineagePolicy): Promise<boolean>;
   /** "Why was this done, approved by whom, under which policy?" null when the run is unknown or lineage is off. */
   explain(runId: string): Promise<Explanation | null>;
   health(): Promise<Health>;
@@ -59,6 +72,8 @@ const CONSTRAINTS = [
   'CREATE CONSTRAINT orch_approval_id IF NOT EXISTS FOR (n:Approval) REQUIRE n.id IS UNIQUE',
   'CREATE CONSTRAINT orch_policy_key IF NOT EXISTS FOR (n:Policy) REQUIRE (n.name, n.version) IS UNIQUE',
   'CREATE CONSTRAINT orch_record_key IF NOT EXISTS FOR (n:Record) REQUIRE (n.system, n.id) IS UNIQUE',
+  // `/orch why deal 123` finds the runs of an object by these two properties.
+  'CREATE INDEX orch_run_object IF NOT EXISTS FOR (n:Run) ON (n.objectType, n.objectId)',
 ];
 
 const RUN = `
@@ -82,6 +97,12 @@ MERGE (r:Run {id: $runId})
 MERGE (rec:Record {system: $system, id: $recordId})
 MERGE (r)-[w:WROTE]->(rec)
 SET w.op = $op, w.at = $at`;
+
+// Version is a string on every Policy node (recordApproval writes it so): one node per name+version.
+const POLICY = `
+MERGE (p:Policy {name: $name, version: $version})
+SET p.validFrom = datetime($validFrom), p.validTo = CASE WHEN $validTo IS NULL THEN NULL ELSE datetime($validTo) END,
+    p.createdBy = $createdBy, p.description = $description, p.rules = $rules, p.thresholds = $thresholds`;
 
 const EXPLAIN = `
 MATCH (r:Run {id: $runId})
@@ -139,6 +160,18 @@ export function createLineage(driver: Driver | null, logger: Logger): Lineage {
         policyVersion: String(a.policy.version),
       }),
     recordWrite: (w) => write('write', WRITE, { runId: w.runId, system: w.system, recordId: String(w.recordId), op: w.op, at: new Date().toISOString() }),
+    recordPolicy: (p) =>
+      write('policy', POLICY, {
+        name: p.name,
+        version: String(p.version),
+        validFrom: iso(p.validFrom),
+        validTo: p.validTo ? iso(p.validTo) : null,
+        createdBy: p.createdBy ?? null,
+        description: p.description ?? null,
+        // Node properties cannot be maps: rules and thresholds are kept as JSON text.
+        rules: JSON.stringify(p.rules ?? []),
+        thresholds: JSON.stringify(p.thresholds ?? {}),
+      }),
     async explain(runId) {
       if (!driver) return null;
       let res;

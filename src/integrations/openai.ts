@@ -36,8 +36,21 @@ export interface CompanyInput {
 export interface OpenAIAdapter {
   /** Throws IntegrationError ('invalid_input' for unusable output, others from the API); callers fall back. */
   enrichCompany(input: CompanyInput): Promise<CompanyEnrichment>;
+  /**
+   * One structured-output call (strict JSON schema) returning the parsed JSON; the caller validates
+   * it (e.g. `/orch ask` picking a catalogue query). Throws IntegrationError like enrichCompany.
+   */
+  structured(req: StructuredRequest): Promise<unknown>;
   health(): Promise<Health>;
   stop(): Promise<void>;
+}
+
+export interface StructuredRequest {
+  /** json_schema.name, e.g. 'orch_ask_query'. */
+  name: string;
+  schema: Record<string, unknown>;
+  system: string;
+  user: string;
 }
 
 export interface OpenAIOptions {
@@ -106,6 +119,26 @@ export function createOpenAI(opts: OpenAIOptions): OpenAIAdapter | null {
         throw new IntegrationError({ service: 'openai', kind: 'external', message: `the model refused: ${choice.message.refusal}` });
       }
       return parseEnrichment(choice?.message.content);
+    },
+    async structured(req) {
+      const completion = await r.call('structured', () =>
+        client.chat.completions.create({
+          model: opts.model,
+          temperature: 0,
+          messages: [
+            { role: 'system', content: req.system },
+            { role: 'user', content: req.user },
+          ],
+          response_format: { type: 'json_schema', json_schema: { name: req.name, strict: true, schema: req.schema } },
+        }),
+      );
+      const choice = completion.choices[0];
+      if (choice?.message.refusal) throw new IntegrationError({ service: 'openai', kind: 'external', message: `the model refused: ${choice.message.refusal}` });
+      try {
+        return JSON.parse(choice?.message.content ?? '') as unknown;
+      } catch {
+        throw new IntegrationError({ service: 'openai', kind: 'invalid_input', message: 'the model answered with invalid JSON' });
+      }
     },
     health: async () => r.health(),
     stop: () => r.stop(),
