@@ -9,6 +9,7 @@ export type SignatureReason =
   | 'invalid_timestamp'
   | 'stale_timestamp'
   | 'unsupported_version'
+  | 'legacy_signature_refused'
   | 'bad_signature';
 
 /** `hint` says what most likely went wrong, for the answer and the log line (e.g. a timestamp in seconds). */
@@ -23,6 +24,11 @@ export interface SignatureInput {
   /** Lower-cased header names, as node gives them. */
   headers: Record<string, string | string[] | undefined>;
   now?: number;
+  /**
+   * v1/v2 signatures carry no timestamp (and v1 not even the URL): a captured request verifies
+   * forever. Refused unless HUBSPOT_LEGACY_SIGNATURES=allow (apps HubSpot still signs that way).
+   */
+  legacy?: 'allow' | 'refuse';
 }
 
 // HubSpot decodes only these escapes before signing v3 (REFERENCE.md §1); everything else stays as sent.
@@ -59,13 +65,16 @@ export function signV2(secret: string, method: string, url: string, body: Buffer
   return createHash('sha256').update(`${secret}${method}${url}`).update(body).digest('hex');
 }
 
-/** v3 when its header is present; otherwise the legacy v1/v2 header with its version. */
+/** v3 when its header is present; otherwise the legacy v1/v2 header with its version, only if allowed. */
 export function verifyHubSpotSignature(input: SignatureInput): SignatureResult {
   const v3 = header(input.headers, 'x-hubspot-signature-v3');
   if (v3 !== undefined) return verifyV3(input, v3);
   const legacy = header(input.headers, 'x-hubspot-signature');
   if (legacy === undefined) return { ok: false, reason: 'missing_signature' };
   const version = (header(input.headers, 'x-hubspot-signature-version') ?? 'v1').toLowerCase();
+  if (input.legacy !== 'allow') {
+    return { ok: false, reason: 'legacy_signature_refused', version, hint: 'only v3 signatures (X-HubSpot-Signature-v3 with a timestamp) are accepted; set HUBSPOT_LEGACY_SIGNATURES=allow for an app HubSpot still signs with v1/v2 (see docs/security.md)' };
+  }
   if (version === 'v1') {
     return safeEqual(signV1(input.clientSecret, input.body), legacy.toLowerCase()) ? { ok: true, version: 'v1' } : { ok: false, reason: 'bad_signature', version };
   }

@@ -15,7 +15,7 @@ const SECRET = 'test-client-secret';
 const URL_ = 'https://orch.example.com/webhooks/hubspot';
 const BODY = '[{"eventId":7,"portalId":1,"occurredAt":1700000000000,"subscriptionType":"company.creation","objectId":5}]';
 
-function check(headers: Record<string, string>, over: Partial<{ secret: string; url: string; body: string; method: string; now: number }> = {}) {
+function check(headers: Record<string, string>, over: Partial<{ secret: string; url: string; body: string; method: string; now: number; legacy: 'allow' | 'refuse' }> = {}) {
   return verifyHubSpotSignature({
     clientSecret: over.secret ?? SECRET,
     method: over.method ?? 'POST',
@@ -23,22 +23,23 @@ function check(headers: Record<string, string>, over: Partial<{ secret: string; 
     body: Buffer.from(over.body ?? BODY),
     headers,
     ...(over.now ? { now: over.now } : {}),
+    ...(over.legacy ? { legacy: over.legacy } : {}),
   });
 }
 
 describe('HubSpot signatures', () => {
-  it("when HubSpot's documented v1 example is checked, then it passes", () => {
-    const r = verifyHubSpotSignature({ clientSecret: DOC_SECRET, method: 'POST', url: 'https://x', body: Buffer.from(V1_BODY), headers: { 'x-hubspot-signature': V1_SIG, 'x-hubspot-signature-version': 'v1' } });
+  it("when HubSpot's documented v1 example is checked with legacy signatures allowed, then it passes", () => {
+    const r = verifyHubSpotSignature({ clientSecret: DOC_SECRET, method: 'POST', url: 'https://x', body: Buffer.from(V1_BODY), headers: { 'x-hubspot-signature': V1_SIG, 'x-hubspot-signature-version': 'v1' }, legacy: 'allow' });
     expect(r).toEqual({ ok: true, version: 'v1' });
   });
 
-  it("when HubSpot's documented v2 example is checked, then it passes", () => {
-    const r = verifyHubSpotSignature({ clientSecret: DOC_SECRET, method: 'POST', url: V2_URL, body: Buffer.from(V2_BODY), headers: { 'x-hubspot-signature': V2_SIG, 'x-hubspot-signature-version': 'v2' } });
+  it("when HubSpot's documented v2 example is checked with legacy signatures allowed, then it passes", () => {
+    const r = verifyHubSpotSignature({ clientSecret: DOC_SECRET, method: 'POST', url: V2_URL, body: Buffer.from(V2_BODY), headers: { 'x-hubspot-signature': V2_SIG, 'x-hubspot-signature-version': 'v2' }, legacy: 'allow' });
     expect(r).toEqual({ ok: true, version: 'v2' });
   });
 
   it('when the v1 example body is changed by one character, then it is a bad signature', () => {
-    const r = verifyHubSpotSignature({ clientSecret: DOC_SECRET, method: 'POST', url: 'https://x', body: Buffer.from(V1_BODY.replace('123', '124')), headers: { 'x-hubspot-signature': V1_SIG, 'x-hubspot-signature-version': 'v1' } });
+    const r = verifyHubSpotSignature({ clientSecret: DOC_SECRET, method: 'POST', url: 'https://x', body: Buffer.from(V1_BODY.replace('123', '124')), headers: { 'x-hubspot-signature': V1_SIG, 'x-hubspot-signature-version': 'v1' }, legacy: 'allow' });
     expect(r).toEqual({ ok: false, reason: 'bad_signature', version: 'v1' });
   });
 
@@ -82,9 +83,18 @@ describe('HubSpot signatures', () => {
     expect(check({ 'content-type': 'application/json' })).toEqual({ ok: false, reason: 'missing_signature' });
   });
 
-  it('when the legacy helper signs v1 and v2, then both pass; an unknown version does not', () => {
-    expect(check(signHubSpotV1({ secret: SECRET, body: BODY }))).toEqual({ ok: true, version: 'v1' });
-    expect(check(signHubSpotV2({ secret: SECRET, url: URL_, body: BODY }))).toEqual({ ok: true, version: 'v2' });
-    expect(check({ 'x-hubspot-signature': 'abc', 'x-hubspot-signature-version': 'v9' })).toMatchObject({ ok: false, reason: 'unsupported_version' });
+  it('when legacy signatures are allowed and the helper signs v1 and v2, then both pass; an unknown version does not', () => {
+    expect(check(signHubSpotV1({ secret: SECRET, body: BODY }), { legacy: 'allow' })).toEqual({ ok: true, version: 'v1' });
+    expect(check(signHubSpotV2({ secret: SECRET, url: URL_, body: BODY }), { legacy: 'allow' })).toEqual({ ok: true, version: 'v2' });
+    expect(check({ 'x-hubspot-signature': 'abc', 'x-hubspot-signature-version': 'v9' }, { legacy: 'allow' })).toMatchObject({ ok: false, reason: 'unsupported_version' });
+  });
+
+  it('when a captured v3 request has its v3 headers stripped and only a valid v1 signature is left, then it is refused by default', () => {
+    const headers = { ...signHubSpotV3({ secret: SECRET, url: URL_, body: BODY }), ...signHubSpotV1({ secret: SECRET, body: BODY }) };
+    const { 'x-hubspot-signature-v3': _v3, 'x-hubspot-request-timestamp': _ts, ...downgraded } = headers;
+    expect(check(downgraded)).toMatchObject({ ok: false, reason: 'legacy_signature_refused', version: 'v1', hint: expect.stringContaining('HUBSPOT_LEGACY_SIGNATURES=allow') });
+    expect(check(signHubSpotV2({ secret: SECRET, url: URL_, body: BODY }), { legacy: 'refuse' })).toMatchObject({ ok: false, reason: 'legacy_signature_refused', version: 'v2' });
+    // v3 is unaffected by the setting.
+    expect(check(headers)).toEqual({ ok: true, version: 'v3' });
   });
 });
