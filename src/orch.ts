@@ -16,7 +16,7 @@ import { slackLogger } from './slack-logger.ts';
 import { checkSlackToken, configWarnings } from './startup-checks.ts';
 import { startMetricsServer } from './http/metrics-server.ts';
 import { healthRouter, type Check } from './http/health.ts';
-import { requireApiToken } from './http/api-auth.ts';
+import { authenticateApi, guardWrites } from './http/api-auth.ts';
 import { jsonErrors, notFound } from './http/json-errors.ts';
 import { countRequests } from './http/request-metrics.ts';
 import { seedAdmins } from './services/rbac.ts';
@@ -138,8 +138,10 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
 
   expressApp.use(healthRouter({ metrics, checks, serveMetrics: config.ORCH_METRICS_PORT === undefined, info: () => ({ mode: config.ORCH_MODE, role: config.ORCH_ROLE }) }));
   const api = express.Router();
-  api.use(requireApiToken(config.ORCH_API_TOKEN, logger, metrics));
+  api.use(authenticateApi({ config, models, logger, metrics }));
   api.use(express.json({ limit: '1mb' }));
+  // After the body parser: the audit context must not be lost in its stream callbacks.
+  api.use(guardWrites({ config, logger }));
   if (web) {
     // HubSpot webhooks: raw body (the signature covers the exact bytes), stored before the 200.
     expressApp.post(WEBHOOK_PATH, ...ingest.webhookHandlers);

@@ -13,6 +13,7 @@ import { roleCommand } from './role.ts';
 import { modeCommand } from './mode.ts';
 import { reconcileCommand } from './reconcile.ts';
 import { dlqCommand } from './dlq.ts';
+import { tokenCommand } from './token.ts';
 import { findSubcommand, registerSubcommand, suggest } from './registry.ts';
 import { UsageError, type Reply, type SurfaceHooks } from './types.ts';
 
@@ -24,6 +25,7 @@ for (const sub of [helpCommand, runsCommand, runCommand, approvalsCommand, excep
   registerSubcommand(sub);
 }
 for (const sub of [reconcileCommand, dlqCommand]) registerSubcommand(sub);
+registerSubcommand(tokenCommand);
 
 const REFUSAL: Record<string, string> = {
   operator: 'needs the *operator* or *admin* role',

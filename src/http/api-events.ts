@@ -1,8 +1,9 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { EVENT_STATUSES } from '../db/models/webhook-event.ts';
 import { UNIT_STATUSES } from '../db/models/work-unit.ts';
 import { authorize } from '../services/rbac.ts';
 import { HttpError } from './errors.ts';
+import { actorOf } from './api-auth.ts';
 import { replayEvents, type ReplayDeps } from '../ingest/replay.ts';
 
 /** `?limit=` (1..200, default 50) and `?next=` (the cursor from the previous page). */
@@ -32,16 +33,16 @@ function eventView(e: Record<string, unknown>) {
   return { id: _id, ...rest, raw: parsed };
 }
 
-/** force from `?force=true` or `{"force":true}`; the actor from the body or X-Orch-Actor. Force needs an admin actor. */
-async function replayOptions(req: Request, deps: ReplayDeps, target: string) {
-  const body = (req.body ?? {}) as { force?: unknown; actor?: unknown };
+/** force from `?force=true` or `{"force":true}`; the authenticated caller (api-auth.ts). Replay needs an operator, force an admin. */
+async function replayOptions(req: Request, res: Response, deps: ReplayDeps, target: string) {
+  const body = (req.body ?? {}) as { force?: unknown };
   const force = body.force === true || req.query.force === 'true';
-  const actor = typeof body.actor === 'string' && body.actor ? body.actor : req.get('x-orch-actor');
-  if (force && !actor) throw new HttpError(400, 'actor_required', 'A forced replay needs an `actor` (body field or X-Orch-Actor header)');
-  if (force && !(await authorize(deps.models as never, actor as string, 'admin', 'ingest.replay.force', target))) {
-    throw new HttpError(403, 'forbidden', `${actor} is not an admin; forced replays are admin-only`);
+  const actor = actorOf(req, res);
+  const needed = force ? 'admin' : 'operator';
+  if (!(await authorize(deps.models as never, actor, needed, force ? 'ingest.replay.force' : 'ingest.replay', target))) {
+    throw new HttpError(403, 'forbidden', force ? `${actor} is not an admin; forced replays are admin-only` : `${actor} is not an operator or admin`);
   }
-  return { force, actor: actor ?? 'api' };
+  return { force, actor };
 }
 
 /** /api/events and /api/units: what ingest stored, quarantined, skipped or failed, and replay. */
@@ -74,7 +75,7 @@ export function eventsApi(deps: ReplayDeps & { models: ReplayDeps['models'] & { 
   });
 
   r.post('/events/:id/replay', async (req, res) => {
-    const opts = await replayOptions(req, deps, req.params.id);
+    const opts = await replayOptions(req, res, deps, req.params.id);
     res.json(await replayEvents(deps, [req.params.id], { ...opts, replayOf: req.params.id }));
   });
 
@@ -99,7 +100,7 @@ export function eventsApi(deps: ReplayDeps & { models: ReplayDeps['models'] & { 
   });
 
   r.post('/units/:id/replay', async (req, res) => {
-    const opts = await replayOptions(req, deps, req.params.id);
+    const opts = await replayOptions(req, res, deps, req.params.id);
     const ids = (await WebhookEvent.collection.find({ unitId: req.params.id }, { projection: { _id: 1 } }).toArray()).map((e) => String(e._id));
     const unit = await WorkUnit.collection.findOne({ _id: req.params.id as never }, { projection: { eventIds: 1 } });
     if (!unit) throw new HttpError(404, 'not_found', `No unit ${req.params.id}`);

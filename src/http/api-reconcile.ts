@@ -10,9 +10,10 @@ import { EXCEPTION_TYPES } from '../reconcile/types.ts';
 import { authorize } from '../services/rbac.ts';
 import { requestReconciliation } from '../../jobs/reconcile.ts';
 import { HttpError } from './errors.ts';
+import { actorOf } from './api-auth.ts';
 
 /** /api/reconcile, /api/reconcile/reports, /api/exceptions. */
-const resolveBody = z.object({ action: z.enum(['apply', 'ignore']), actor: z.string().min(1), reason: z.string().max(2000).optional() });
+const resolveBody = z.object({ action: z.enum(['apply', 'ignore']), actor: z.string().min(1).optional(), reason: z.string().max(2000).optional() });
 const REFUSAL_STATUS: Record<FixRefusal, number> = {
   not_found: 404,
   not_admin: 403,
@@ -45,8 +46,7 @@ export function reconcileApi(ctx: AppContext): Router {
   const r = Router();
 
   r.post('/reconcile', async (req, res) => {
-    const actor = (req.body as { actor?: unknown } | undefined)?.actor;
-    if (typeof actor !== 'string' || !actor) throw new HttpError(400, 'actor_required', 'An `actor` (Slack user id of an admin) is required');
+    const actor = actorOf(req, res);
     if (!(await authorize(ctx.models, actor, 'admin', 'reconcile.run'))) throw new HttpError(403, 'forbidden', `${actor} is not an admin`);
     if (req.query.wait === 'false') {
       await requestReconciliation(ctx, { trigger: 'api', actor });
@@ -94,7 +94,8 @@ export function reconcileApi(ctx: AppContext): Router {
   r.post('/exceptions/:id/resolve', async (req, res) => {
     const body = resolveBody.safeParse(req.body ?? {});
     if (!body.success) throw new HttpError(400, 'invalid_body', 'Expected {action: "apply"|"ignore", actor, reason?}', body.error.issues);
-    const { action, actor, reason } = body.data;
+    const { action, reason } = body.data;
+    const actor = actorOf(req, res);
     const result = action === 'apply' ? await applyFix(ctx, { id: req.params.id, actor }) : await ignoreException(ctx, { id: req.params.id, actor, ...(reason ? { reason } : {}) });
     if (!result.ok) throw new HttpError(REFUSAL_STATUS[result.reason], result.reason, result.message);
     if (result.outcome !== 'dry_run') await refreshCard(ctx, result.exception);

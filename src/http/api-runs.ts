@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { RUN_STATUSES } from '../db/models/run.ts';
@@ -8,6 +8,7 @@ import { addPolicyVersion, listPolicies, policyInputSchema } from '../services/p
 import { authorize } from '../services/rbac.ts';
 import { cancelRun, retryRun } from '../../workflows/run-control.ts';
 import { HttpError } from './errors.ts';
+import { actorOf } from './api-auth.ts';
 
 function limitOf(req: Request): number {
   return Math.min(200, Math.max(1, Number(req.query.limit ?? 50) || 50));
@@ -54,12 +55,12 @@ function approvalView(a: Record<string, unknown>) {
   return { id: _id, ...rest };
 }
 
-const decisionBody = z.object({ decision: z.enum(['approve', 'reject']), actor: z.string().min(1), reason: z.string().max(2000).optional() });
+const decisionBody = z.object({ decision: z.enum(['approve', 'reject']), actor: z.string().min(1).optional(), reason: z.string().max(2000).optional() });
 const ERROR_STATUS = { not_found: 404, not_admin: 403, already_decided: 409, reason_required: 400 } as const;
 
-async function requireAdmin(ctx: AppContext, req: Request, action: string, target: string): Promise<string> {
-  const actor = (req.body as { actor?: unknown } | undefined)?.actor ?? req.get('x-orch-actor');
-  if (typeof actor !== 'string' || !actor) throw new HttpError(400, 'actor_required', 'An `actor` (Slack user id of an admin) is required');
+/** The authenticated caller (api-auth.ts), who must be an admin; a refusal is audited. */
+async function requireAdmin(ctx: AppContext, req: Request, res: Response, action: string, target: string): Promise<string> {
+  const actor = actorOf(req, res);
   if (!(await authorize(ctx.models, actor, 'admin', action, target))) throw new HttpError(403, 'forbidden', `${actor} is not an admin`);
   return actor;
 }
@@ -101,13 +102,13 @@ export function runsApi(ctx: AppContext): Router {
   });
 
   r.post('/runs/:id/retry', async (req, res) => {
-    const actor = await requireAdmin(ctx, req, 'run.retry', req.params.id);
+    const actor = await requireAdmin(ctx, req, res, 'run.retry', req.params.id);
     if (!(await retryRun(ctx, req.params.id, actor))) throw new HttpError(409, 'not_retryable', 'Only FAILED runs can be retried');
     res.json({ ok: true });
   });
 
   r.post('/runs/:id/cancel', async (req, res) => {
-    const actor = await requireAdmin(ctx, req, 'run.cancel', req.params.id);
+    const actor = await requireAdmin(ctx, req, res, 'run.cancel', req.params.id);
     const outcome = await cancelRun(ctx, req.params.id, actor);
     if (outcome === 'not_cancellable') throw new HttpError(409, 'not_cancellable', 'The run has already finished');
     res.json({ ok: true, outcome });
@@ -127,7 +128,8 @@ export function runsApi(ctx: AppContext): Router {
   r.post('/approvals/:id/decision', async (req, res) => {
     const body = decisionBody.safeParse(req.body ?? {});
     if (!body.success) throw new HttpError(400, 'invalid_body', 'Expected {decision: "approve"|"reject", actor, reason?}', body.error.issues);
-    const result = await decideApproval(ctx, { approvalId: req.params.id, ...body.data });
+    const { actor: _claimed, ...decision } = body.data;
+    const result = await decideApproval(ctx, { approvalId: req.params.id, actor: actorOf(req, res), ...decision });
     if (!result.ok) {
       const { ok: _ok, reason, ...details } = result;
       throw new HttpError(ERROR_STATUS[reason], reason, reason === 'already_decided' ? `Already decided by ${details.decidedBy ?? 'someone'}` : reason.replace('_', ' '), details);
@@ -142,7 +144,7 @@ export function runsApi(ctx: AppContext): Router {
   });
 
   r.post('/policies', async (req, res) => {
-    const actor = await requireAdmin(ctx, req, 'policy.add_version', String((req.body as { name?: unknown })?.name ?? ''));
+    const actor = await requireAdmin(ctx, req, res, 'policy.add_version', String((req.body as { name?: unknown })?.name ?? ''));
     const parsed = policyInputSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw new HttpError(400, 'invalid_policy', 'Invalid policy', parsed.error.issues);
     res.status(201).json(await addPolicyVersion(ctx.models, parsed.data, actor));

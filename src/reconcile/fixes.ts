@@ -5,7 +5,7 @@ import { getMode } from '../services/settings.ts';
 import { retryRun } from '../../workflows/run-control.ts';
 import { newId } from '../ids.ts';
 import { addNote, closeException, getException, reopenLapsed, type ExceptionView } from './exceptions.ts';
-import { describeWrites } from './proposals.ts';
+import { AUTO_REPAIRABLE, describeWrites } from './proposals.ts';
 import { recheckException } from './recheck.ts';
 import type { PlannedWrite } from './types.ts';
 import { canDelete, performWrites } from './writes.ts';
@@ -66,6 +66,11 @@ export async function applyFix(ctx: FixCtx, input: ApplyInput): Promise<FixResul
   await reopenLapsed(ctx.models, { _id: input.id });
   const exc = await getException(ctx.models, input.id);
   if (!exc) return notFound(input.id);
+  // Internal auto-repair skips the role check, so the fix itself holds the safe-types rule.
+  if (auto && !(AUTO_REPAIRABLE as readonly string[]).includes(exc.type)) {
+    await audit(ctx.models, { actor: input.actor, action: 'exception.apply', target: exc._id, outcome: 'refused', reason: `auto-repair does not fix ${exc.type}` });
+    return { ok: false, reason: 'manual', exception: exc, message: `Auto-repair only fixes ${AUTO_REPAIRABLE.join(', ')}; ${exc.type} needs a person.` };
+  }
   if (exc.status !== 'open') return notOpen(exc);
   if (exc.type === 'integration_error') return retryFailedRun(ctx, exc, input.actor);
   const writes = exc.proposedFix?.writes ?? [];
@@ -143,6 +148,9 @@ export async function ignoreException(ctx: FixCtx, input: IgnoreInput): Promise<
 }
 
 export async function assignException(ctx: FixCtx, input: { id: string; actor: string }): Promise<FixResult> {
+  if (!(await authorize(ctx.models, input.actor, 'operator', 'exception.assign', input.id))) {
+    return { ok: false, reason: 'not_admin', message: 'Taking an exception needs the operator or admin role.' };
+  }
   const exc = (await ctx.models.Exception.findOneAndUpdate({ _id: input.id }, { $set: { assignee: input.actor } }, { returnDocument: 'after' }).lean()) as ExceptionView | null;
   if (!exc) return notFound(input.id);
   await audit(ctx.models, { actor: input.actor, action: 'exception.assign', target: input.id });

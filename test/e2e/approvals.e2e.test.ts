@@ -16,7 +16,8 @@ beforeAll(async () => {
   fakes = await startFakes();
   const { uri } = uniqueMongoUri('approvals');
   // A 30 s ingest poll: webhook → sheet must not wait for it (the receiver wakes the local poller).
-  app = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', ORCH_INGEST_POLL_MS: '30000', LOG_LEVEL: 'warn' } });
+  // Shared-token writes naming their actor (legacy, issue 13); personal tokens: api-auth.e2e.test.ts.
+  app = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', ORCH_INGEST_POLL_MS: '30000', LOG_LEVEL: 'warn', ORCH_API_TOKEN_WRITES: 'legacy' } });
   conn = await mongoose.createConnection(uri).asPromise();
   db = createModels(conn);
   fakes.notion.addPage({ title: 'SOP: Banking onboarding', url: 'https://notion.so/sop-banking' });

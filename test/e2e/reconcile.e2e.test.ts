@@ -17,7 +17,8 @@ const ALERTS = 'orch-alerts';
 beforeAll(async () => {
   fakes = await startFakes();
   const { uri } = uniqueMongoUri('reconcile_e2e');
-  app = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', ORCH_STEP_RETRIES: '2', LOG_LEVEL: 'warn' } });
+  // Shared-token writes naming their actor (legacy, issue 13); personal tokens: api-auth.e2e.test.ts.
+  app = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', ORCH_STEP_RETRIES: '2', LOG_LEVEL: 'warn', ORCH_API_TOKEN_WRITES: 'legacy' } });
   conn = await mongoose.createConnection(uri).asPromise();
   db = createModels(conn);
 });

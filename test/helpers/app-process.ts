@@ -44,7 +44,8 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number>;
   kill(): Promise<number>;
   restart(): Promise<void>;
-  api<T = unknown>(method: string, path: string, body?: unknown): Promise<AppResponse<T>>;
+  /** A call to /api/*, with ORCH_API_TOKEN unless another Bearer token is given ('' = none). */
+  api<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<AppResponse<T>>;
   postHubSpot(events: unknown[] | string, opts?: { sign?: 'v3' | 'v1' | 'none'; timestamp?: number; path?: string }): Promise<AppResponse>;
   slackAction(payload: Record<string, unknown>): Promise<AppResponse>;
   slashCommand(cmd: { text: string; user_id: string; channel_id?: string; trigger_id?: string }): Promise<AppResponse>;
@@ -174,8 +175,8 @@ export async function startAppProcess(opts: AppProcessOptions): Promise<AppProce
       spawnChild();
       await waitHealthy();
     },
-    async api(method, p, body) {
-      const headers: Record<string, string> = { authorization: `Bearer ${env.ORCH_API_TOKEN}` };
+    async api(method, p, body, token = env.ORCH_API_TOKEN) {
+      const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
       if (body !== undefined) headers['content-type'] = 'application/json';
       const res = await fetch(`${url}${p}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
       return parseResponse(res) as Promise<AppResponse<never>>;

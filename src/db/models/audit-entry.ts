@@ -10,6 +10,8 @@ const auditSchema = new Schema(
     outcome: { type: String, enum: ['allowed', 'refused', 'done', 'failed'], required: true, default: 'done' },
     reason: { type: String },
     details: { type: Schema.Types.Mixed },
+    /** How the actor reached orch, e.g. `API token ci-bot` (absent: Slack or internal). */
+    via: { type: String },
   },
   { versionKey: false, minimize: false },
 );

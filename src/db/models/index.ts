@@ -14,6 +14,7 @@ import { settingModel } from './setting.ts';
 import { alertModel } from './alert.ts';
 import { objectStateModel } from './object-state.ts';
 import { apiTokenModel } from './api-token.ts';
+import { apiTokenModel } from './api-token.ts';
 
 /** All models bound to one connection, so tests and instances never share a global registry. */
 export function createModels(conn: Connection) {
@@ -35,6 +36,7 @@ export function createModels(conn: Connection) {
     Setting: settingModel(conn),
     Alert: alertModel(conn),
     ObjectState: objectStateModel(conn),
+    ApiToken: apiTokenModel(conn),
     ApiToken: apiTokenModel(conn),
   };
 }
