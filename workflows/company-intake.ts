@@ -5,6 +5,7 @@ import { policyInForce } from '../src/services/policies.ts';
 import { scheduleAfterWrite } from '../jobs/reconcile.ts';
 import { requestApproval } from './approval-step.ts';
 import { fetchObject, toNumber, toText } from './common-nodes.ts';
+import { normalizeDomain } from '../src/domain.ts';
 import { computeDiff } from './diff.ts';
 import { WorkflowError } from './errors.ts';
 import { evaluatePolicy } from './policy-eval.ts';
@@ -26,18 +27,14 @@ export interface NormalizedCompany {
   owner: string | null;
 }
 
-/** "https://www.Acme.com/about" → "acme.com". */
-export function normalizeDomain(v: unknown): string | null {
-  const s = toText(v);
-  if (!s) return null;
-  return s.toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/^www\./, '').split(/[/?#]/)[0]?.replace(/\.$/, '') || null;
-}
+/** The one domain normalizer (src/domain.ts): the sheet, the mirror write and reconciliation agree. */
+export { normalizeDomain } from '../src/domain.ts';
 
 export function normalizeCompany(id: string, raw: Record<string, unknown>): NormalizedCompany {
   return {
     hubspotId: id,
     name: toText(raw.name),
-    domain: normalizeDomain(raw.domain ?? raw.website),
+    domain: normalizeDomain(raw.domain),
     industry: toText(raw.industry),
     employees: toNumber(raw.numberofemployees),
     revenue: toNumber(raw.annualrevenue),

@@ -1,3 +1,5 @@
+import { normalizeDomain } from '../domain.ts';
+
 /**
  * The Airtable "Accounts" mirror of HubSpot companies: which HubSpot property lands in which
  * Airtable field. WORKFLOWS' company-intake mirror write and RECONCILE's comparison both import
@@ -50,7 +52,7 @@ export function normalizeValue(kind: MirrorField['kind'], value: unknown): Scala
   }
   const text = String(value).trim();
   if (text === '') return null;
-  if (kind === 'domain') return text.toLowerCase().replace(/^https?:\/\//, '').replace(/^www\./, '').replace(/\/+$/, '');
+  if (kind === 'domain') return normalizeDomain(text);
   return text;
 }
 
