@@ -1,5 +1,6 @@
 import type { KnownBlock, Button } from '@slack/types';
-import { SLACK_LIMITS, escapeMrkdwn, mrkdwn, plain, truncate } from './limits.ts';
+import { SLACK_LIMITS, mrkdwn, plain } from './limits.ts';
+import { safe, safePlain } from './text.ts';
 
 export const ALERT_ACTIONS = {
   viewRun: 'alert_view_run',
@@ -15,6 +16,7 @@ export type AlertSeverity = 'low' | 'medium' | 'high';
 export interface AlertView {
   kind: AlertKind;
   severity: AlertSeverity;
+  /** Raw text (not escaped): this builder masks and escapes it for both the blocks and the notification. */
   text: string;
   runId?: string;
   exceptionId?: string;
@@ -57,7 +59,7 @@ function actionButtons(a: AlertView): Button[] {
     buttons.push({ type: 'button', action_id: ALERT_ACTIONS.viewException, text: plain('View exception', SLACK_LIMITS.buttonText), value: a.exceptionId });
   }
   (a.links ?? []).slice(0, 5).forEach((l, i) => {
-    buttons.push({ type: 'button', action_id: `${ALERT_ACTIONS.linkPrefix}${i}`, text: plain(l.text, SLACK_LIMITS.buttonText), url: l.url });
+    buttons.push({ type: 'button', action_id: `${ALERT_ACTIONS.linkPrefix}${i}`, text: plain(safePlain(l.text, SLACK_LIMITS.buttonText), SLACK_LIMITS.buttonText), url: l.url });
   });
   return buttons;
 }
@@ -67,7 +69,7 @@ export function buildAlertMessage(a: AlertView): { text: string; blocks: KnownBl
   const title = TITLES[a.kind];
   const countSuffix = a.count > 1 ? ` (×${a.count})` : '';
   const blocks: KnownBlock[] = [
-    { type: 'section', block_id: 'alert_headline', text: mrkdwn(`${ICONS[a.severity]} *${title}*${countSuffix}\n${escapeMrkdwn(a.text)}`) },
+    { type: 'section', block_id: 'alert_headline', text: mrkdwn(`${ICONS[a.severity]} *${title}*${countSuffix}\n${safe(a.text, 2900)}`) },
   ];
   for (const b of (a.blocks ?? []).slice(0, 40)) blocks.push(b);
   if (a.count > 1) {
@@ -75,6 +77,6 @@ export function buildAlertMessage(a: AlertView): { text: string; blocks: KnownBl
   }
   const buttons = actionButtons(a);
   if (buttons.length > 0) blocks.push({ type: 'actions', block_id: 'alert_actions', elements: buttons });
-  const text = truncate(`${title}${countSuffix}: ${a.text}`, SLACK_LIMITS.messageText);
+  const text = `${title}${countSuffix}: ${safe(a.text, 2900)}`;
   return { text, blocks };
 }

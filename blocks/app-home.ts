@@ -1,5 +1,6 @@
 import type { KnownBlock, HomeView, Button } from '@slack/types';
-import { capBlocks, escapeMrkdwn, moreBlock, mrkdwn, plain, SLACK_LIMITS, truncate } from './limits.ts';
+import { capBlocks, moreBlock, mrkdwn, plain, SLACK_LIMITS } from './limits.ts';
+import { esc, safe } from './text.ts';
 import { ago, duration, pct, stamp } from './format.ts';
 import { healthLines, modeLine } from './status.ts';
 import { runLine, type RunRow } from './run-list.ts';
@@ -54,7 +55,7 @@ function approvalBlocks(input: AppHomeInput): KnownBlock[] {
   const blocks: KnownBlock[] = [{ type: 'header', block_id: 'home_approvals_head', text: plain(`Pending approvals (${input.pendingTotal})`, SLACK_LIMITS.headerText) }];
   if (input.pendingApprovals.length === 0) blocks.push({ type: 'section', block_id: 'home_approvals_none', text: mrkdwn('Nothing waits for a decision.') });
   input.pendingApprovals.forEach((a, i) => {
-    const line = `*${escapeMrkdwn(truncate(a.title ?? `${a.workflowId ?? ''} ${a.objectType ?? ''} ${a.objectId ?? ''}`, 200))}*\n\`${a._id}\` · run \`${a.runId}\` · waiting ${ago(a.requestedAt, input.now).replace(' ago', '')}`;
+    const line = `*${a.title ? safe(a.title, 200) : esc(`${a.workflowId ?? ''} ${a.objectType ?? ''} ${a.objectId ?? ''}`)}*\n\`${esc(a._id)}\` · run \`${esc(a.runId)}\` · waiting ${ago(a.requestedAt, input.now).replace(' ago', '')}`;
     blocks.push({ type: 'section', block_id: `home_approval_${i}`, text: mrkdwn(line) });
     // Only admins decide (invariant 5): operators and viewers see the queue without buttons.
     if (input.role === 'admin') {
@@ -86,7 +87,7 @@ function failureBlocks(input: AppHomeInput): KnownBlock[] {
 }
 
 function exceptionBlocks(input: AppHomeInput): KnownBlock[] {
-  const lines = input.openExceptions.map((e) => `• \`${e._id}\` ${e.severity === 'high' ? ':rotating_light: ' : ''}${escapeMrkdwn(e.type ?? '')} — ${escapeMrkdwn(truncate(e.title ?? `${e.objectType ?? ''} ${e.objectId ?? ''}`, 150))}`);
+  const lines = input.openExceptions.map((e) => `• \`${esc(e._id)}\` ${e.severity === 'high' ? ':rotating_light: ' : ''}${esc(e.type ?? '')} — ${e.title ? safe(e.title, 150) : esc(`${e.objectType ?? ''} ${e.objectId ?? ''}`)}`);
   return [
     { type: 'header', block_id: 'home_exceptions_head', text: plain(`Open exceptions (${input.openTotal})`, SLACK_LIMITS.headerText) },
     { type: 'section', block_id: 'home_exceptions', text: mrkdwn(lines.length ? lines.join('\n') : 'No open exceptions.') },

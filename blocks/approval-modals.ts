@@ -2,7 +2,8 @@ import type { KnownBlock, ModalView } from '@slack/types';
 import type { ApprovalSheetInput } from './approval-sheet.ts';
 import { writeLine } from './approval-sheet.ts';
 import { diffLine, packLines } from './diff.ts';
-import { capBlocks, escapeMrkdwn, moreBlock, plain, SLACK_LIMITS, truncate } from './limits.ts';
+import { capBlocks, moreBlock, plain, SLACK_LIMITS, truncate } from './limits.ts';
+import { esc, safe } from './text.ts';
 
 export const REJECT_MODAL = {
   callbackId: 'approval_reject_modal',
@@ -26,7 +27,7 @@ export function buildRejectModal(meta: RejectModalMeta, title: string): ModalVie
     submit: plain('Reject', SLACK_LIMITS.modalButton),
     close: plain('Cancel', SLACK_LIMITS.modalButton),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: truncate(`Rejecting *${escapeMrkdwn(title)}*. The reason is stored with the decision and shown in the thread.`, SLACK_LIMITS.sectionText) } },
+      { type: 'section', text: { type: 'mrkdwn', text: truncate(`Rejecting *${safe(title, 300)}*. The reason is stored with the decision and shown in the thread.`, SLACK_LIMITS.sectionText) } },
       {
         type: 'input',
         block_id: REJECT_MODAL.blockId,
@@ -59,10 +60,10 @@ export interface RunStepView {
 export function buildDetailsModal(s: ApprovalSheetInput, steps: RunStepView[], status: string): ModalView {
   const diffChunks = packLines(s.diff.map((e) => diffLine(e, 500, true)));
   const stepLines = steps.map(
-    (st) => `• \`${escapeMrkdwn(st.name)}\` ${st.status}${st.attempt && st.attempt > 1 ? ` (attempt ${st.attempt})` : ''}${st.durationMs !== undefined ? ` ${st.durationMs} ms` : ''}${st.error ? ` — ${escapeMrkdwn(truncate(st.error, 200))}` : ''}`,
+    (st) => `• \`${esc(st.name)}\` ${esc(st.status)}${st.attempt && st.attempt > 1 ? ` (attempt ${st.attempt})` : ''}${st.durationMs !== undefined ? ` ${st.durationMs} ms` : ''}${st.error ? ` — ${safe(st.error, 200)}` : ''}`,
   );
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: truncate(`*${escapeMrkdwn(s.workflowId)}* · run \`${s.runId}\` · status *${status}* · policy ${escapeMrkdwn(s.policy.name)} v${s.policy.version}`, SLACK_LIMITS.sectionText) } },
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(`*${esc(s.workflowId)}* · run \`${esc(s.runId)}\` · status *${esc(status)}* · policy ${esc(s.policy.name)} v${s.policy.version}`, SLACK_LIMITS.sectionText) } },
     { type: 'header', text: plain(`Changes (${s.diff.length})`, SLACK_LIMITS.headerText) },
     ...(diffChunks.length ? diffChunks : ['_No changes._']).map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } }) as KnownBlock),
     { type: 'header', text: plain('Writes', SLACK_LIMITS.headerText) },

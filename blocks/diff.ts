@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
-import { escapeMrkdwn, SLACK_LIMITS, truncate } from './limits.ts';
-import { maskValue } from './pii.ts';
+import { SLACK_LIMITS, truncate } from './limits.ts';
+import { esc, safe } from './text.ts';
 
 /** One changed field between the mirror (old) and what orch would write (new). */
 export interface DiffEntry {
@@ -19,19 +19,19 @@ export interface DiffRenderOptions {
   mask?: boolean;
 }
 
-/** A value as a reader sees it: masked, one line, truncated, mrkdwn-safe. */
-export function formatValue(value: unknown, maxChars: number, mask = true): string {
+/** A value as a reader sees it: truncated, masked (known PII fields whole), one line, mrkdwn-safe. */
+export function formatValue(value: unknown, maxChars: number, mask = true, field?: string): string {
   if (value === undefined || value === null || value === '') return '_(empty)_';
-  const raw = mask ? maskValue(value) : typeof value === 'string' ? value : JSON.stringify(value);
-  return escapeMrkdwn(truncate(raw.replace(/\s+/g, ' '), maxChars));
+  return safe(value, maxChars, { mask, field: field ?? null }).replace(/\s+/g, ' ');
 }
 
 /** "• *field*: old → new" lines; the caller decides how many fit. */
 export function diffLine(entry: DiffEntry, maxValueChars: number, mask = true): string {
-  const field = escapeMrkdwn(truncate(entry.field, 80));
-  if (entry.kind === 'added') return `• *${field}*: ${formatValue(entry.new, maxValueChars, mask)} _(new)_`;
-  if (entry.kind === 'removed') return `• *${field}*: ~${formatValue(entry.old, maxValueChars, mask)}~ _(removed)_`;
-  return `• *${field}*: ${formatValue(entry.old, maxValueChars, mask)} → ${formatValue(entry.new, maxValueChars, mask)}`;
+  const field = esc(entry.field, 80);
+  const v = (x: unknown) => formatValue(x, maxValueChars, mask, entry.field);
+  if (entry.kind === 'added') return `• *${field}*: ${v(entry.new)} _(new)_`;
+  if (entry.kind === 'removed') return `• *${field}*: ~${v(entry.old)}~ _(removed)_`;
+  return `• *${field}*: ${v(entry.old)} → ${v(entry.new)}`;
 }
 
 /** Packs lines into as few sections as possible, each within Slack's 3000-character text limit. */

@@ -1,6 +1,8 @@
 import type { Button, KnownBlock } from '@slack/types';
-import { SLACK_LIMITS, capList, escapeMrkdwn, mrkdwn, plain, truncate } from './limits.ts';
-import { maskValue } from './pii.ts';
+import { SLACK_LIMITS, capList, mrkdwn, plain, truncate } from './limits.ts';
+import { maskPii } from './pii.ts';
+import { esc, mention, safe } from './text.ts';
+import { cardHidesPii, revealButton } from './reveal.ts';
 
 /** Stable action ids of the exception card (snake_case, never renamed: old messages keep them). */
 export const EXCEPTION_ACTIONS = {
@@ -46,15 +48,15 @@ export function typeLabel(type: string): string {
 }
 
 const day = (d: Date | string) => new Date(d).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-const show = (v: unknown) => (v === null || v === undefined || v === '' ? '_(empty)_' : `\`${escapeMrkdwn(truncate(maskValue(v), 300))}\``);
+const show = (v: unknown, field: string) => (v === null || v === undefined || v === '' ? '_(empty)_' : `\`${safe(v, 300, { field })}\``);
 
 /** One exception: what, the diff, the proposed fix, and the four actions while it is open. */
 export function buildExceptionCard(e: ExceptionCardInput): KnownBlock[] {
   const blocks: KnownBlock[] = [
-    { type: 'section', block_id: `exc_title:${e._id}`, text: mrkdwn(`${ICON[e.severity] ?? ''} *${escapeMrkdwn(maskValue(e.title ?? typeLabel(e.type)))}*`) },
+    { type: 'section', block_id: `exc_title:${e._id}`, text: mrkdwn(`${ICON[e.severity] ?? ''} *${safe(e.title ?? typeLabel(e.type), 500)}*`) },
     {
       type: 'context',
-      elements: [mrkdwn(`${typeLabel(e.type)} · ${e.severity} · ${e.objectType} ${escapeMrkdwn(e.objectId)} · seen ${e.occurrences}× since ${day(e.firstSeenAt)} · \`${e._id}\``, 2000)],
+      elements: [mrkdwn(`${esc(typeLabel(e.type))} · ${esc(e.severity)} · ${esc(e.objectType)} ${esc(e.objectId)} · seen ${e.occurrences}× since ${day(e.firstSeenAt)} · \`${esc(e._id)}\``, 2000)],
     },
   ];
   if (e.diff.length > 0) {
@@ -62,21 +64,21 @@ export function buildExceptionCard(e: ExceptionCardInput): KnownBlock[] {
     blocks.push({
       type: 'section',
       block_id: `exc_diff:${e._id}`,
-      fields: items.map((d) => mrkdwn(`*${escapeMrkdwn(d.field)}*\nHubSpot: ${show(d.hubspot)}\nMirror: ${show(d.mirror)}`, SLACK_LIMITS.fieldText)),
+      fields: items.map((d) => mrkdwn(`*${esc(d.field, 100)}*\nHubSpot: ${show(d.hubspot, d.field)}\nMirror: ${show(d.mirror, d.field)}`, SLACK_LIMITS.fieldText)),
     });
     if (omitted) blocks.push({ type: 'context', elements: [mrkdwn(`+${omitted} more fields differ`)] });
   }
-  if (e.proposedFix) blocks.push({ type: 'section', block_id: `exc_fix:${e._id}`, text: mrkdwn(`*Proposed fix:* ${escapeMrkdwn(e.proposedFix.summary)}`) });
+  if (e.proposedFix) blocks.push({ type: 'section', block_id: `exc_fix:${e._id}`, text: mrkdwn(`*Proposed fix:* ${safe(e.proposedFix.summary, 2900)}`) });
   if (e.status === 'open') blocks.push(buildExceptionActions(e));
   else blocks.push({ type: 'context', elements: [mrkdwn(statusLine(e))] });
-  if (e.assignee && e.status === 'open') blocks.push({ type: 'context', elements: [mrkdwn(`Assigned to <@${e.assignee}>`)] });
+  if (e.assignee && e.status === 'open') blocks.push({ type: 'context', elements: [mrkdwn(`Assigned to ${mention(e.assignee)}`)] });
   return blocks;
 }
 
 export function statusLine(e: Pick<ExceptionCardInput, 'status' | 'resolvedBy' | 'resolution'>): string {
-  const who = e.resolvedBy ? (e.resolvedBy.startsWith('orch:') ? ` by ${e.resolvedBy}` : ` by <@${e.resolvedBy}>`) : '';
+  const who = e.resolvedBy ? (e.resolvedBy.startsWith('orch:') ? ` by ${esc(e.resolvedBy)}` : ` by ${mention(e.resolvedBy)}`) : '';
   const icon = e.status === 'resolved' ? ':white_check_mark:' : e.status === 'ignored' ? ':no_entry_sign:' : ':hourglass_flowing_sand:';
-  return truncate(`${icon} *${e.status}*${who}${e.resolution ? `: ${escapeMrkdwn(maskValue(e.resolution))}` : ''}`, 2000);
+  return truncate(`${icon} *${esc(e.status)}*${who}${e.resolution ? `: ${safe(e.resolution, 1900)}` : ''}`, 2000);
 }
 
 function buildExceptionActions(e: ExceptionCardInput): KnownBlock {
@@ -91,7 +93,7 @@ function buildExceptionActions(e: ExceptionCardInput): KnownBlock {
     confirm: {
       title: plain(retry ? 'Retry this run?' : 'Apply this fix?', SLACK_LIMITS.confirmTitle),
       text: mrkdwn(
-        truncate(retry ? 'The run continues from its last checkpoint.' : `${e.proposedFix?.summary ?? ''}. Both systems are re-read first; if anything changed since detection, nothing is written.`, SLACK_LIMITS.confirmText),
+        truncate(retry ? 'The run continues from its last checkpoint.' : `${safe(e.proposedFix?.summary ?? '', 150)}. Both systems are re-read first; if anything changed since detection, nothing is written.`, SLACK_LIMITS.confirmText),
         SLACK_LIMITS.confirmText,
       ),
       confirm: plain(retry ? 'Retry' : 'Apply', SLACK_LIMITS.confirmButton),
@@ -103,6 +105,7 @@ function buildExceptionActions(e: ExceptionCardInput): KnownBlock {
     ...(canApply ? [apply] : []),
     { type: 'button', action_id: EXCEPTION_ACTIONS.ignore, text: plain('Ignore', SLACK_LIMITS.buttonText), value: e._id },
     { type: 'button', action_id: EXCEPTION_ACTIONS.assign, text: plain('Assign to me', SLACK_LIMITS.buttonText), value: e._id },
+    ...(cardHidesPii(e) ? [revealButton({ kind: 'exception', id: e._id })] : []),
   ];
   return { type: 'actions', block_id: `exc_actions:${e._id}`, elements };
 }
@@ -115,7 +118,7 @@ export function buildExceptionList(items: ExceptionCardInput[], max = 20): Known
     blocks.push({
       type: 'section',
       block_id: `exc_row:${e._id}`,
-      text: mrkdwn(`${ICON[e.severity] ?? ''} *${escapeMrkdwn(maskValue(e.title ?? typeLabel(e.type)))}*\n${typeLabel(e.type)} · ${e.severity} · \`${e._id}\``),
+      text: mrkdwn(`${ICON[e.severity] ?? ''} *${safe(e.title ?? typeLabel(e.type), 500)}*\n${esc(typeLabel(e.type))} · ${esc(e.severity)} · \`${esc(e._id)}\``),
       accessory: { type: 'button', action_id: EXCEPTION_ACTIONS.preview, text: plain('Open', SLACK_LIMITS.buttonText), value: e._id },
     });
   }
@@ -133,7 +136,7 @@ export function buildIgnoreModal(meta: { exceptionId: string; channel?: string; 
     submit: plain('Ignore', SLACK_LIMITS.modalButton),
     close: plain('Cancel', SLACK_LIMITS.modalButton),
     blocks: [
-      { type: 'section', text: mrkdwn(escapeMrkdwn(maskValue(title ?? meta.exceptionId))) },
+      { type: 'section', text: mrkdwn(safe(title ?? meta.exceptionId, 2900)) },
       {
         type: 'input',
         block_id: IGNORE_REASON_BLOCK,
@@ -144,7 +147,12 @@ export function buildIgnoreModal(meta: { exceptionId: string; channel?: string; 
   };
 }
 
-/** Fallback text for notifications (no PII). */
+/** The raw one-line summary (masked, NOT escaped): for builders that escape it themselves, e.g. alerts. */
+export function exceptionSummary(e: Pick<ExceptionCardInput, 'title' | 'type' | 'severity'>): string {
+  return maskPii(`[${e.severity}] ${typeLabel(e.type)}: ${e.title ?? ''}`, 500);
+}
+
+/** Fallback text for notifications: masked and escaped. */
 export function exceptionText(e: Pick<ExceptionCardInput, 'title' | 'type' | 'severity'>): string {
-  return truncate(maskValue(`[${e.severity}] ${typeLabel(e.type)}: ${e.title ?? ''}`), SLACK_LIMITS.messageText);
+  return safe(exceptionSummary(e), SLACK_LIMITS.messageText);
 }

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
-import { mrkdwn, SLACK_LIMITS, truncate } from './limits.ts';
+import { mrkdwn, SLACK_LIMITS } from './limits.ts';
+import { esc } from './text.ts';
 
 export interface HelpEntry {
   name: string;
@@ -22,11 +23,11 @@ export function buildHelp(entries: HelpEntry[], opts: HelpOptions = {}): { text:
   const blocks: KnownBlock[] = [];
   let text = 'orch commands';
   if (opts.unknown !== undefined) {
-    const hint = opts.suggestion ? ` Did you mean \`/orch ${opts.suggestion}\`?` : '';
-    text = `Unknown command \`${truncate(opts.unknown, 40)}\`.${hint}`;
+    const hint = opts.suggestion ? ` Did you mean \`/orch ${esc(opts.suggestion, 40)}\`?` : '';
+    text = `Unknown command \`${esc(opts.unknown, 40)}\`.${hint}`;
     blocks.push({ type: 'section', block_id: 'help_unknown', text: mrkdwn(`:thinking_face: ${text}`) });
   }
-  const lines = entries.map((e) => `\`/orch ${e.usage}\` — ${e.summary}${ROLE_NOTE[e.role]}`);
+  const lines = entries.map((e) => `\`/orch ${esc(e.usage)}\` — ${esc(e.summary, 300)}${ROLE_NOTE[e.role]}`);
   blocks.push({ type: 'section', block_id: 'help_commands', text: mrkdwn(`*orch commands*\n${lines.join('\n')}`, SLACK_LIMITS.sectionText) });
   blocks.push({ type: 'context', block_id: 'help_roles', elements: [mrkdwn('Roles: *viewer* reads, *operator* also retries and replays, *admin* also approves, cancels, sets roles and the mode.')] });
   return { text, blocks };

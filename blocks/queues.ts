@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
-import { escapeMrkdwn, mrkdwn, plain, SLACK_LIMITS, truncate } from './limits.ts';
+import { mrkdwn, plain, SLACK_LIMITS } from './limits.ts';
+import { esc, safe } from './text.ts';
 import { ago } from './format.ts';
 
 export interface PendingApprovalRow {
@@ -18,8 +19,8 @@ export function buildApprovalList(rows: PendingApprovalRow[], total: number, opt
   const blocks: KnownBlock[] = [{ type: 'section', block_id: 'approvals_title', text: mrkdwn(`*Pending approvals: ${total}*${total > rows.length ? ` (oldest ${rows.length} shown)` : ''}`) }];
   if (rows.length === 0) blocks.push({ type: 'section', block_id: 'approvals_none', text: mrkdwn('Nothing waits for a decision. :tada:') });
   rows.forEach((a, i) => {
-    const what = a.title ?? `${a.workflowId ?? ''} ${a.objectType ?? ''} ${a.objectId ?? ''}`;
-    blocks.push({ type: 'section', block_id: `approval_row_${i}`, text: mrkdwn(`*${escapeMrkdwn(truncate(what, 200))}*\n\`${a._id}\` · run \`${a.runId}\` · requested ${ago(a.requestedAt, opts.now)}`) });
+    const what = a.title ? safe(a.title, 200) : esc(`${a.workflowId ?? ''} ${a.objectType ?? ''} ${a.objectId ?? ''}`);
+    blocks.push({ type: 'section', block_id: `approval_row_${i}`, text: mrkdwn(`*${what}*\n\`${esc(a._id)}\` · run \`${esc(a.runId)}\` · requested ${ago(a.requestedAt, opts.now)}`) });
     const elements = [{ type: 'button' as const, action_id: 'approval_details', text: plain('Details', SLACK_LIMITS.buttonText), value: a._id }];
     if (opts.canDecide) {
       elements.unshift(
@@ -48,7 +49,7 @@ export interface OpenExceptionRow {
 export function buildExceptionList(rows: OpenExceptionRow[], total: number, now: Date): { text: string; blocks: KnownBlock[] } {
   const icon = (s?: string) => (s === 'high' ? ':rotating_light:' : s === 'medium' ? ':warning:' : ':information_source:');
   const lines = rows.map(
-    (e) => `${icon(e.severity)} \`${e._id}\` *${escapeMrkdwn(e.type)}* — ${escapeMrkdwn(truncate(e.title ?? `${e.objectType ?? ''} ${e.objectId ?? ''}`, 150))} · seen ${e.occurrences ?? 1}× · last ${ago(e.lastSeenAt, now)}`,
+    (e) => `${icon(e.severity)} \`${esc(e._id)}\` *${esc(e.type)}* — ${e.title ? safe(e.title, 150) : esc(`${e.objectType ?? ''} ${e.objectId ?? ''}`)} · seen ${e.occurrences ?? 1}× · last ${ago(e.lastSeenAt, now)}`,
   );
   return {
     text: `${total} open exceptions`,

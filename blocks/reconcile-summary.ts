@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
-import { SLACK_LIMITS, capList, escapeMrkdwn, mrkdwn, plain, truncate } from './limits.ts';
+import { SLACK_LIMITS, capList, mrkdwn, plain } from './limits.ts';
+import { esc, mention, safe } from './text.ts';
 import { typeLabel } from './exception-card.ts';
 
 /** What a reconciliation report holds (a plain subset of the ReconcileReport document). */
@@ -26,13 +27,13 @@ export function formatDuration(ms: number | undefined): string {
 
 export function summaryText(r: ReconcileSummaryInput): string {
   const total = Object.values(r.findingsByType).reduce((a, b) => a + b, 0);
-  return `Reconciliation ${r.status}: ${total} findings, ${r.exceptions.opened} new, ${r.exceptions.closed} closed in ${formatDuration(r.durationMs)}`;
+  return `Reconciliation ${esc(r.status)}: ${total} findings, ${r.exceptions.opened} new, ${r.exceptions.closed} closed in ${formatDuration(r.durationMs)}`;
 }
 
 /** The post-run summary for ORCH_ALERTS_CHANNEL: counts by type, duration, API calls. */
 export function buildReconcileSummary(r: ReconcileSummaryInput): KnownBlock[] {
   const icon = r.status === 'completed' ? ':white_check_mark:' : ':x:';
-  const counts = Object.entries(r.findingsByType).map(([type, n]) => `${typeLabel(type)}: *${n}*`);
+  const counts = Object.entries(r.findingsByType).map(([type, n]) => `${esc(typeLabel(type))}: *${n}*`);
   const blocks: KnownBlock[] = [
     { type: 'header', text: plain(`${r.status === 'completed' ? '' : '⚠ '}Reconciliation ${r.status}`, SLACK_LIMITS.headerText) },
     {
@@ -49,14 +50,14 @@ export function buildReconcileSummary(r: ReconcileSummaryInput): KnownBlock[] {
         mrkdwn(`*API calls*\nHubSpot ${r.apiCalls.hubspot} · Airtable ${r.apiCalls.airtable}`),
         mrkdwn(`*Exceptions*\n${r.exceptions.opened} new · ${r.exceptions.updated} still open · ${r.exceptions.closed} closed`),
         mrkdwn(`*Auto-repairs*\n${r.fixes.applied} applied · ${r.fixes.failed} failed`),
-        mrkdwn(`*Trigger*\n${escapeMrkdwn(r.trigger)}${r.actor ? ` by ${r.actor.startsWith('U') ? `<@${r.actor}>` : escapeMrkdwn(r.actor)}` : ''}`),
+        mrkdwn(`*Trigger*\n${esc(r.trigger)}${r.actor ? ` by ${mention(r.actor)}` : ''}`),
       ],
     },
   ];
   if (r.errors.length > 0) {
     const { items, omitted } = capList(r.errors, 5);
-    blocks.push({ type: 'section', block_id: 'reconcile_errors', text: mrkdwn(`*Errors*\n${items.map((e) => `• ${escapeMrkdwn(truncate(e, 400))}`).join('\n')}${omitted ? `\n+${omitted} more` : ''}`) });
+    blocks.push({ type: 'section', block_id: 'reconcile_errors', text: mrkdwn(`*Errors*\n${items.map((e) => `• ${safe(e, 400)}`).join('\n')}${omitted ? `\n+${omitted} more` : ''}`) });
   }
-  blocks.push({ type: 'context', elements: [mrkdwn(`Report \`${r._id}\` · \`GET /api/reconcile/reports\``)] });
+  blocks.push({ type: 'context', elements: [mrkdwn(`Report \`${esc(r._id)}\` · \`GET /api/reconcile/reports\``)] });
   return blocks;
 }

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
-import { escapeMrkdwn, mrkdwn, SLACK_LIMITS, truncate } from './limits.ts';
+import { mrkdwn, SLACK_LIMITS } from './limits.ts';
+import { esc, link, mention, safe } from './text.ts';
 import { duration, stamp, STATUS_ICONS } from './format.ts';
 
 export interface RunDetailInput {
@@ -32,32 +33,32 @@ const STEP_ICONS: Record<string, string> = { completed: ':white_check_mark:', fa
 export function buildRunDetail(input: RunDetailInput): { text: string; blocks: KnownBlock[] } {
   const r = input.run;
   const total = r.finishedAt ? new Date(r.finishedAt).getTime() - new Date(r.startedAt).getTime() : null;
-  const head = `${STATUS_ICONS[r.status] ?? ''} *Run \`${r._id}\`* — ${escapeMrkdwn(r.workflowId)} · ${r.status}`;
+  const head = `${STATUS_ICONS[r.status] ?? ''} *Run \`${esc(r._id)}\`* — ${esc(r.workflowId)} · ${esc(r.status)}`;
   const facts = [
-    `*Object:* ${escapeMrkdwn(`${r.objectType ?? '?'} ${r.objectId ?? ''}`)}`,
+    `*Object:* ${esc(`${r.objectType ?? '?'} ${r.objectId ?? ''}`)}`,
     `*Started:* ${stamp(r.startedAt)}`,
     `*Took:* ${duration(total)}${r.approvalWaitMs ? ` (approval wait ${duration(r.approvalWaitMs)})` : ''}`,
     `*Attempts:* ${r.attempts ?? 0}${r.retried ? ' (retried)' : ''}`,
-    `*Mode:* ${r.mode ?? '–'}`,
+    `*Mode:* ${esc(r.mode ?? '–')}`,
     `*Events:* ${(r.trigger?.eventIds ?? []).length}`,
   ];
   const blocks: KnownBlock[] = [
     { type: 'section', block_id: 'run_head', text: mrkdwn(head) },
     { type: 'section', block_id: 'run_facts', fields: facts.map((f) => mrkdwn(f, SLACK_LIMITS.fieldText)) },
   ];
-  const steps = (r.steps ?? []).map((s) => `${STEP_ICONS[s.status] ?? '•'} ${escapeMrkdwn(s.name)} · ${duration(s.durationMs)}${(s.attempt ?? 1) > 1 ? ` · attempt ${s.attempt}` : ''}${s.error ? ` — ${escapeMrkdwn(truncate(s.error, 200))}` : ''}`);
+  const steps = (r.steps ?? []).map((s) => `${STEP_ICONS[s.status] ?? '•'} ${esc(s.name)} · ${duration(s.durationMs)}${(s.attempt ?? 1) > 1 ? ` · attempt ${s.attempt}` : ''}${s.error ? ` — ${safe(s.error, 200)}` : ''}`);
   blocks.push({ type: 'section', block_id: 'run_steps', text: mrkdwn(`*Steps*\n${steps.length ? steps.join('\n') : '_no steps recorded yet_'}`) });
-  if (r.error) blocks.push({ type: 'section', block_id: 'run_error', text: mrkdwn(`*Error*${r.errorClass ? ` (${escapeMrkdwn(r.errorClass)})` : ''}\n\`\`\`${truncate(r.error, 2500)}\`\`\``) });
+  if (r.error) blocks.push({ type: 'section', block_id: 'run_error', text: mrkdwn(`*Error*${r.errorClass ? ` (${esc(r.errorClass)})` : ''}\n\`\`\`${safe(r.error, 2500)}\`\`\``) });
   if (input.approvals.length) {
-    const lines = input.approvals.map((a) => `• \`${a._id}\` ${escapeMrkdwn(a.title ?? '')} — ${a.status}${a.decidedBy ? ` by <@${a.decidedBy}> ${stamp(a.decidedAt)}` : ''}${a.reason ? ` — “${escapeMrkdwn(truncate(a.reason, 200))}”` : ''}`);
+    const lines = input.approvals.map((a) => `• \`${esc(a._id)}\` ${safe(a.title ?? '', 200)} — ${esc(a.status)}${a.decidedBy ? ` by ${mention(a.decidedBy)} ${stamp(a.decidedAt)}` : ''}${a.reason ? ` — “${safe(a.reason, 200)}”` : ''}`);
     blocks.push({ type: 'section', block_id: 'run_approvals', text: mrkdwn(`*Approvals*\n${lines.join('\n')}`) });
   }
   if (input.exceptions.length) {
-    const lines = input.exceptions.map((e) => `• \`${e._id}\` ${escapeMrkdwn(e.type)} — ${e.status}${e.title ? ` — ${escapeMrkdwn(e.title)}` : ''}`);
+    const lines = input.exceptions.map((e) => `• \`${esc(e._id)}\` ${esc(e.type)} — ${esc(e.status)}${e.title ? ` — ${safe(e.title, 200)}` : ''}`);
     blocks.push({ type: 'section', block_id: 'run_exceptions', text: mrkdwn(`*Exceptions*\n${lines.join('\n')}`) });
   }
   if (input.links?.length) {
-    blocks.push({ type: 'context', block_id: 'run_links', elements: input.links.slice(0, 10).map((l) => mrkdwn(`<${l.url}|${escapeMrkdwn(l.text)}>`)) });
+    blocks.push({ type: 'context', block_id: 'run_links', elements: input.links.slice(0, 10).map((l) => mrkdwn(link(l.url, l.text))) });
   }
-  return { text: `Run ${r._id}: ${r.workflowId} ${r.status}`, blocks };
+  return { text: `Run ${esc(r._id)}: ${esc(r.workflowId)} ${esc(r.status)}`, blocks };
 }

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
-import { escapeMrkdwn, mrkdwn, plain, SLACK_LIMITS, truncate } from './limits.ts';
+import { mrkdwn, plain, SLACK_LIMITS, truncate } from './limits.ts';
+import { esc, safe } from './text.ts';
 import { ago, duration, STATUS_ICONS } from './format.ts';
 
 export const RUNS_MORE_ACTION = 'runs_more';
@@ -34,10 +35,10 @@ export interface RunListInput {
 
 export function runLine(r: RunRow, now: Date): string {
   const icon = STATUS_ICONS[r.status] ?? ':grey_question:';
-  const object = r.objectType ? ` · ${escapeMrkdwn(r.objectType)} ${escapeMrkdwn(r.objectId ?? '')}` : '';
+  const object = r.objectType ? ` · ${esc(r.objectType)} ${esc(r.objectId ?? '')}` : '';
   const took = r.finishedAt ? ` · took ${duration(new Date(r.finishedAt).getTime() - new Date(r.startedAt).getTime())}` : '';
-  const err = r.status === 'FAILED' && r.error ? `\n> ${escapeMrkdwn(truncate(r.error, 150))}` : '';
-  return `${icon} \`${r._id}\` *${escapeMrkdwn(r.workflowId)}*${object} · ${r.status} · ${ago(r.startedAt, now)}${took}${err}`;
+  const err = r.status === 'FAILED' && r.error ? `\n> ${safe(r.error, 150).replace(/\n/g, ' ')}` : '';
+  return `${icon} \`${esc(r._id)}\` *${esc(r.workflowId)}*${object} · ${esc(r.status)} · ${ago(r.startedAt, now)}${took}${err}`;
 }
 
 function describeFilters(f: RunListFilters): string {
@@ -49,7 +50,7 @@ function describeFilters(f: RunListFilters): string {
 export function buildRunList(input: RunListInput): { text: string; blocks: KnownBlock[] } {
   const page = input.page ?? 1;
   const title = `Runs — ${describeFilters(input.filters)}${page > 1 ? ` (page ${page})` : ''}`;
-  const blocks: KnownBlock[] = [{ type: 'section', block_id: 'runs_title', text: mrkdwn(`*${escapeMrkdwn(title)}*`) }];
+  const blocks: KnownBlock[] = [{ type: 'section', block_id: 'runs_title', text: mrkdwn(`*${esc(title, 500)}*`) }];
   if (input.runs.length === 0) {
     blocks.push({ type: 'section', block_id: 'runs_empty', text: mrkdwn('No runs match.') });
   } else {
@@ -63,6 +64,6 @@ export function buildRunList(input: RunListInput): { text: string; blocks: Known
       elements: [{ type: 'button', action_id: RUNS_MORE_ACTION, text: plain('More', SLACK_LIMITS.buttonText), value: truncate(input.next, SLACK_LIMITS.buttonValue) }],
     });
   }
-  blocks.push({ type: 'context', block_id: 'runs_hint', elements: [mrkdwn('`/orch run <id>` shows steps, timings, approvals and errors.')] });
-  return { text: `${title}: ${input.runs.length} shown`, blocks };
+  blocks.push({ type: 'context', block_id: 'runs_hint', elements: [mrkdwn('`/orch run &lt;id&gt;` shows steps, timings, approvals and errors.')] });
+  return { text: `${esc(title, 500)}: ${input.runs.length} shown`, blocks };
 }

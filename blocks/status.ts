@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { mrkdwn } from './limits.ts';
+import { esc } from './text.ts';
 import { HEALTH_ICONS, stamp } from './format.ts';
 
 export interface StatusInput {
@@ -12,7 +13,7 @@ export interface StatusInput {
 
 export function healthLines(health: Record<string, string>): string {
   return Object.entries(health)
-    .map(([name, state]) => `${HEALTH_ICONS[state] ?? ':grey_question:'} ${name}: *${state}*`)
+    .map(([name, state]) => `${HEALTH_ICONS[state] ?? ':grey_question:'} ${esc(name)}: *${esc(state)}*`)
     .join('\n');
 }
 
@@ -31,11 +32,11 @@ export function buildStatus(s: StatusInput): { text: string; blocks: KnownBlock[
     `Open exceptions: *${q.openExceptions}*`,
   ];
   const degraded = Object.entries(s.health).filter(([, v]) => v === 'degraded').map(([k]) => k);
-  const text = `orch ${s.version} · ${s.mode} · ${degraded.length ? `degraded: ${degraded.join(', ')}` : 'all configured dependencies ok'}`;
+  const text = `orch ${esc(s.version)} · ${esc(s.mode)} · ${degraded.length ? `degraded: ${esc(degraded.join(', '))}` : 'all configured dependencies ok'}`;
   return {
     text,
     blocks: [
-      { type: 'section', block_id: 'status_head', text: mrkdwn(`*orch status* · version \`${s.version}\`\n${modeLine(s.mode)}`) },
+      { type: 'section', block_id: 'status_head', text: mrkdwn(`*orch status* · version \`${esc(s.version)}\`\n${modeLine(s.mode)}`) },
       { type: 'section', block_id: 'status_health', text: mrkdwn(`*Dependencies*\n${healthLines(s.health)}`) },
       { type: 'section', block_id: 'status_queue', fields: queue.map((f) => mrkdwn(f)) },
       { type: 'context', block_id: 'status_asof', elements: [mrkdwn(`Queue depths as of ${stamp(s.asOf)}`)] },

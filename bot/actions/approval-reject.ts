@@ -1,7 +1,6 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { AppContext } from '../../src/context.ts';
 import { buildRejectModal } from '../../blocks/approval-modals.ts';
-import { maskPii } from '../../blocks/pii.ts';
 import { authorize } from '../../src/services/rbac.ts';
 import { approvalExistsSoon, refusalText } from '../../src/services/approvals.ts';
 import { tellUser } from './approval-approve.ts';
@@ -26,7 +25,7 @@ export function rejectHandler(ctx: AppContext) {
         return await tellUser(ctx, channel, actor, refusalText({ ok: false, reason: 'already_decided', status: approval.status, ...(approval.decidedBy ? { decidedBy: approval.decidedBy } : {}), ...(approval.decidedAt ? { decidedAt: approval.decidedAt } : {}) }));
       }
       const meta = { approvalId, ...(channel ? { channel } : {}), ...(body.message?.ts ? { ts: body.message.ts } : {}) };
-      await client.views.open({ trigger_id: body.trigger_id, view: buildRejectModal(meta, maskPii(approval.title ?? approvalId)) });
+      await client.views.open({ trigger_id: body.trigger_id, view: buildRejectModal(meta, approval.title ?? approvalId) });
     } catch (err) {
       ctx.logger.error('opening the reject modal failed', { approvalId, error: (err as Error).message });
       await tellUser(ctx, channel, actor, ':warning: Could not open the reject dialog; please try again.');

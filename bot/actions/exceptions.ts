@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMidd
 import type { AppContext } from '../../src/context.ts';
 import { buildExceptionCard, buildIgnoreModal, EXCEPTION_ACTIONS } from '../../blocks/exception-card.ts';
 import { mrkdwn } from '../../blocks/limits.ts';
-import { maskPii } from '../../blocks/pii.ts';
+import { safe } from '../../blocks/text.ts';
 import { getException } from '../../src/reconcile/exceptions.ts';
 import { applyFix, assignException, previewFix, type FixResult } from '../../src/reconcile/fixes.ts';
 import { refreshCard } from '../../src/reconcile/notify.ts';
@@ -20,11 +20,12 @@ export function registerExceptionListeners(app: App, ctx: AppContext): void {
   registerIgnoreView(app, ctx);
 }
 
+/** Tells only the clicking user; `text` is raw (outside values included): masked and escaped here. */
 export async function tell(ctx: Pick<AppContext, 'slack' | 'logger'>, channel: string | undefined, user: string, text: string, blocks?: unknown[]): Promise<void> {
   try {
     const extra = blocks ? { blocks: blocks as never } : {};
-    if (channel) await ctx.slack.chat.postEphemeral({ channel, user, text: maskPii(text), ...extra });
-    else await ctx.slack.chat.postMessage({ channel: user, text, ...extra });
+    if (channel) await ctx.slack.chat.postEphemeral({ channel, user, text: safe(text, 3000), ...extra });
+    else await ctx.slack.chat.postMessage({ channel: user, text: safe(text, 3000), ...extra });
   } catch (err) {
     ctx.logger.warn('could not tell the user', { user, error: (err as Error).message });
   }
@@ -44,7 +45,7 @@ function previewHandler(ctx: AppContext) {
     try {
       const res = await previewFix(ctx, action.value ?? '');
       if (!res.ok) return await tell(ctx, body.channel?.id, user, res.message);
-      const blocks = [...buildExceptionCard(res.exception), { type: 'section', text: mrkdwn(`*Preview (dry run): the exact writes*\n${maskPii(res.message)}`) }];
+      const blocks = [...buildExceptionCard(res.exception), { type: 'section', text: mrkdwn(`*Preview (dry run): the exact writes*\n${safe(res.message, 2800)}`) }];
       await tell(ctx, body.channel?.id, user, `Preview: ${res.exception.title ?? res.exception._id}`, blocks);
     } catch (err) {
       ctx.logger.error('exception preview failed', { exceptionId: action.value, error: (err as Error).message });

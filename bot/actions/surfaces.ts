@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, RespondArguments, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { AppContext } from '../../src/context.ts';
 import { ALERT_ACTIONS } from '../../blocks/alerts.ts';
+import { esc, safe } from '../../blocks/text.ts';
 import { buildRunList, RUNS_MORE_ACTION } from '../../blocks/run-list.ts';
 import { authorize } from '../../src/services/rbac.ts';
 import { decodeCursor, encodeCursor, listRuns } from '../../src/services/run-list.ts';
@@ -83,8 +84,8 @@ export function registerSurfaceActions(app: App, ctx: AppContext): void {
     ALERT_ACTIONS.viewException,
     guarded(ctx, ALERT_ACTIONS.viewException, async ({ action }) => {
       const e = await ctx.models.Exception.findById(action.value ?? '', { type: 1, status: 1, title: 1, objectType: 1, objectId: 1, occurrences: 1 }).lean();
-      if (!e) return { text: `No exception \`${action.value}\`.` };
-      return { text: `Exception \`${e._id}\` (${e.type}, ${e.status}): ${e.title ?? `${e.objectType} ${e.objectId}`} — seen ${e.occurrences ?? 1}×. Fix it from its card in the exceptions channel or \`/orch exceptions\`.` };
+      if (!e) return { text: `No exception \`${esc(action.value)}\`.` };
+      return { text: `Exception \`${esc(e._id)}\` (${esc(e.type)}, ${esc(e.status)}): ${e.title ? safe(e.title, 300) : esc(`${e.objectType} ${e.objectId}`)} — seen ${e.occurrences ?? 1}×. Fix it from its card in the exceptions channel or \`/orch exceptions\`.` };
     }),
   );
   // URL buttons open their link in the browser; Slack still sends the click, which only needs an ack.

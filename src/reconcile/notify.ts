@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.ts';
 import { alert } from '../services/alerts.ts';
-import { buildExceptionCard, buildExceptionList, exceptionText } from '../../blocks/exception-card.ts';
+import { buildExceptionCard, buildExceptionList, exceptionSummary, exceptionText } from '../../blocks/exception-card.ts';
 import { buildReconcileSummary, summaryText, type ReconcileSummaryInput } from '../../blocks/reconcile-summary.ts';
 import type { ExceptionView } from './exceptions.ts';
 import { ownerEmailOf } from '../services/owners.ts';
@@ -39,7 +39,7 @@ export async function postExceptionCards(ctx: NotifyCtx, exceptions: readonly Ex
   }
   for (const e of exceptions.filter((x) => x.severity === 'high')) {
     const ownerEmail = await ownerEmailOf(ctx, e.objectType, e.objectId);
-    await alert(ctx, { key: `exception:${e.type}:${e.objectType}:${e.objectId}`, kind: 'exception', severity: 'high', text: exceptionText(e), exceptionId: e._id, ownerEmail }).catch((err: Error) =>
+    await alert(ctx, { key: `exception:${e.type}:${e.objectType}:${e.objectId}`, kind: 'exception', severity: 'high', text: exceptionSummary(e), exceptionId: e._id, ownerEmail }).catch((err: Error) =>
       ctx.logger.error('could not DM a high-severity exception', { exceptionId: e._id, error: err.message }),
     );
   }

@@ -91,7 +91,7 @@ describe('surfaces block builders', () => {
 
   it('when an alert repeats, then the count is in the headline and a context line', () => {
     const m = buildAlertMessage({ kind: 'run_failed', severity: 'high', text: 'company-intake failed <b>', runId: 'run_1', count: 50, windowStart: now, windowMs: 3_600_000 });
-    expect(m.text).toBe('Run failed (×50): company-intake failed <b>');
+    expect(m.text).toBe('Run failed (×50): company-intake failed &lt;b&gt;');
     expect(json(m.blocks)).toContain('company-intake failed &lt;b&gt;');
     expect(json(m.blocks)).toContain('Happened *50 times* since 12:00 UTC');
     expect(actionIds(m.blocks)).toEqual(['alert_view_run', 'alert_retry_run']);
