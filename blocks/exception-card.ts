@@ -3,6 +3,7 @@ import { SLACK_LIMITS, capList, mrkdwn, plain, truncate } from './limits.ts';
 import { maskPii } from './pii.ts';
 import { esc, mention, safe } from './text.ts';
 import { cardHidesPii, revealButton } from './reveal.ts';
+import { whyButton } from './why.ts';
 
 /** Stable action ids of the exception card (snake_case, never renamed: old messages keep them). */
 export const EXCEPTION_ACTIONS = {
@@ -53,7 +54,7 @@ const show = (v: unknown, field: string) => (v === null || v === undefined || v 
 /** One exception: what, the diff, the proposed fix, and the four actions while it is open. */
 export function buildExceptionCard(e: ExceptionCardInput): KnownBlock[] {
   const blocks: KnownBlock[] = [
-    { type: 'section', block_id: `exc_title:${e._id}`, text: mrkdwn(`${ICON[e.severity] ?? ''} *${safe(e.title ?? typeLabel(e.type), 500)}*`) },
+    { type: 'section', block_id: `exc_title:${e._id}`, text: mrkdwn(`${ICON[e.severity] ?? ''} *${safe(e.title ?? typeLabel(e.type), 500)}*`), ...whyAccessory(e) },
     {
       type: 'context',
       elements: [mrkdwn(`${esc(typeLabel(e.type))} · ${esc(e.severity)} · ${esc(e.objectType)} ${esc(e.objectId)} · seen ${e.occurrences}× since ${day(e.firstSeenAt)} · \`${esc(e._id)}\``, 2000)],
@@ -73,6 +74,11 @@ export function buildExceptionCard(e: ExceptionCardInput): KnownBlock[] {
   else blocks.push({ type: 'context', elements: [mrkdwn(statusLine(e))] });
   if (e.assignee && e.status === 'open') blocks.push({ type: 'context', elements: [mrkdwn(`Assigned to ${mention(e.assignee)}`)] });
   return blocks;
+}
+
+/** Why? (the `/orch why` story of the object in a modal) for exceptions about a deal, company or contact. */
+function whyAccessory(e: Pick<ExceptionCardInput, 'objectType' | 'objectId'>): { accessory?: Button } {
+  return ['deal', 'company', 'contact'].includes(e.objectType) && /^[\w-]{1,80}$/.test(e.objectId) ? { accessory: whyButton({ kind: e.objectType as 'deal', id: e.objectId }) } : {};
 }
 
 export function statusLine(e: Pick<ExceptionCardInput, 'status' | 'resolvedBy' | 'resolution'>): string {

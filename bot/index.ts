@@ -5,6 +5,7 @@ import { registerApprovalListeners } from './actions/approvals.ts';
 import { registerCommands, type SurfaceHooks } from './commands/index.ts';
 import { registerSurfaceActions } from './actions/surfaces.ts';
 import { registerAppHome } from './events/app-home.ts';
+import { registerWhyListeners } from './actions/why.ts';
 
 /** Registers every Slack listener; each surface folder adds its own handlers here. */
 export function registerListeners(app: App, ctx: AppContext, hooks: SurfaceHooks = {}): void {
@@ -13,6 +14,7 @@ export function registerListeners(app: App, ctx: AppContext, hooks: SurfaceHooks
   registerCommands(app, ctx, hooks);
   registerSurfaceActions(app, ctx);
   registerAppHome(app, ctx);
+  registerWhyListeners(app, ctx);
   app.error(async (error) => {
     ctx.logger.error('unhandled Slack listener error', { error: error.message, code: error.code });
   });

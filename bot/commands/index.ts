@@ -14,6 +14,9 @@ import { modeCommand } from './mode.ts';
 import { reconcileCommand } from './reconcile.ts';
 import { dlqCommand } from './dlq.ts';
 import { tokenCommand } from './token.ts';
+import { whyCommand } from './why.ts';
+import { policyCommand } from './policy.ts';
+import { askCommand } from './ask.ts';
 import { findSubcommand, registerSubcommand, suggest } from './registry.ts';
 import { UsageError, type Reply, type SurfaceHooks } from './types.ts';
 
@@ -26,6 +29,7 @@ for (const sub of [helpCommand, runsCommand, runCommand, approvalsCommand, excep
 }
 for (const sub of [reconcileCommand, dlqCommand]) registerSubcommand(sub);
 registerSubcommand(tokenCommand);
+for (const sub of [whyCommand, policyCommand, askCommand]) registerSubcommand(sub);
 
 const REFUSAL: Record<string, string> = {
   operator: 'needs the *operator* or *admin* role',
