@@ -5,6 +5,8 @@ import { registerApprovalListeners } from './actions/approvals.ts';
 import { registerCommands, type SurfaceHooks } from './commands/index.ts';
 import { registerSurfaceActions } from './actions/surfaces.ts';
 import { registerAppHome } from './events/app-home.ts';
+import { registerBacktestSave } from './actions/backtest-save.ts';
+import { registerBacktestView } from './views/backtest-submit.ts';
 import { registerWhyListeners } from './actions/why.ts';
 
 /** Registers every Slack listener; each surface folder adds its own handlers here. */
@@ -14,6 +16,8 @@ export function registerListeners(app: App, ctx: AppContext, hooks: SurfaceHooks
   registerCommands(app, ctx, hooks);
   registerSurfaceActions(app, ctx);
   registerAppHome(app, ctx);
+  registerBacktestView(app, ctx);
+  registerBacktestSave(app, ctx);
   registerWhyListeners(app, ctx);
   app.error(async (error) => {
     ctx.logger.error('unhandled Slack listener error', { error: error.message, code: error.code });

@@ -30,6 +30,7 @@ import { reconcileApi } from './http/api-reconcile.ts';
 import { createIngest, WEBHOOK_PATH } from './ingest/index.ts';
 import { setupWorkflows } from '../workflows/index.ts';
 import { runsApi } from './http/api-runs.ts';
+import { backtestApi } from './http/api-backtest.ts';
 
 const { App, ExpressReceiver, LogLevel } = bolt;
 
@@ -148,6 +149,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
     registerListeners(app, ctx, { replay: ingest.replay });
   }
   api.use(ingest.api);
+  api.use(backtestApi(ctx));
   api.use(runsApi(ctx));
   api.use(reconcileApi(ctx));
   api.use(notFound);

@@ -9,6 +9,7 @@ import { normalizeDomain } from '../src/domain.ts';
 import { computeDiff } from './diff.ts';
 import { WorkflowError } from './errors.ts';
 import { evaluatePolicy } from './policy-eval.ts';
+import { recordPolicyFacts } from './policy-facts.ts';
 import { postOutcome } from './report.ts';
 import { RunState, type NodeFn, type RunStateValue, type WorkflowDeps } from './types.ts';
 
@@ -86,7 +87,9 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
       if (!policy) throw new WorkflowError('configuration', `no policy "${COMPANY_INTAKE}" is in force (see workflows/policies.json)`);
       const c = company(s);
       const changedFields = s.diff.filter((d) => d.kind !== 'added').flatMap((d) => [d.field.toLowerCase()]);
-      const evaluation = evaluatePolicy(policy, { employees: c.employees, revenue: c.revenue, industry: c.industry, aiRisk: s.enrichment?.riskLevel, changedFields });
+      const facts = { employees: c.employees, revenue: c.revenue, industry: c.industry, aiRisk: s.enrichment?.riskLevel ?? null, changedFields, owner: c.owner };
+      const evaluation = evaluatePolicy(policy, facts);
+      await recordPolicyFacts(ctx.models, s.runId, policy, facts, evaluation);
       const noChanges = s.diff.length === 0 && s.mirror !== null;
       const intendedWrites: IntendedWrite[] = noChanges
         ? []

@@ -5,6 +5,7 @@ import { requestApproval } from './approval-step.ts';
 import { fetchObject, toNumber, toText } from './common-nodes.ts';
 import { WorkflowError } from './errors.ts';
 import { evaluatePolicy } from './policy-eval.ts';
+import { recordPolicyFacts } from './policy-facts.ts';
 import { postOutcome } from './report.ts';
 import { RunState, type NodeFn, type RunStateValue, type WorkflowDeps } from './types.ts';
 
@@ -66,7 +67,9 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
       const policy = await policyInForce(ctx.models, PROCUREMENT_APPROVAL);
       if (!policy) throw new WorkflowError('configuration', `no policy "${PROCUREMENT_APPROVAL}" is in force (see workflows/policies.json)`);
       const d = deal(s);
-      const evaluation = evaluatePolicy(policy, { amount: d.amount, dealstage: d.stage, pipeline: d.pipeline });
+      const facts = { amount: d.amount, dealstage: d.stage, pipeline: d.pipeline, owner: d.owner };
+      const evaluation = evaluatePolicy(policy, facts);
+      await recordPolicyFacts(ctx.models, s.runId, policy, facts, evaluation);
       const before = toText(s.raw?.[STATUS_PROPERTY]);
       const diff = [{ field: STATUS_PROPERTY, kind: before ? ('changed' as const) : ('added' as const), old: before, new: 'approved (on approve) / rejected (on reject)' }];
       return { policy, evaluation, diff, intendedWrites: plannedWrites(d), outcome: evaluation.needsApproval ? 'pending' : 'not_required' };

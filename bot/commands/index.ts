@@ -14,6 +14,7 @@ import { modeCommand } from './mode.ts';
 import { reconcileCommand } from './reconcile.ts';
 import { dlqCommand } from './dlq.ts';
 import { tokenCommand } from './token.ts';
+import { backtestCommand } from './backtest.ts';
 import { whyCommand } from './why.ts';
 import { policyCommand } from './policy.ts';
 import { askCommand } from './ask.ts';
@@ -29,6 +30,7 @@ for (const sub of [helpCommand, runsCommand, runCommand, approvalsCommand, excep
 }
 for (const sub of [reconcileCommand, dlqCommand]) registerSubcommand(sub);
 registerSubcommand(tokenCommand);
+registerSubcommand(backtestCommand);
 for (const sub of [whyCommand, policyCommand, askCommand]) registerSubcommand(sub);
 
 const REFUSAL: Record<string, string> = {
@@ -37,7 +39,7 @@ const REFUSAL: Record<string, string> = {
 };
 
 /** Parses, authorizes and runs one `/orch …` line; every outcome is a Reply, never a throw. */
-export async function dispatch(ctx: AppContext, hooks: SurfaceHooks, input: { text: string; userId: string; channelId?: string }): Promise<Reply> {
+export async function dispatch(ctx: AppContext, hooks: SurfaceHooks, input: { text: string; userId: string; channelId?: string; triggerId?: string }): Promise<Reply> {
   const [rawName = 'help', ...args] = input.text.trim().split(/\s+/).filter(Boolean);
   const name = rawName.toLowerCase();
   const sub = findSubcommand(name);
@@ -47,7 +49,7 @@ export async function dispatch(ctx: AppContext, hooks: SurfaceHooks, input: { te
     return { text: `Sorry, \`/orch ${sub.name}\` ${REFUSAL[sub.role] ?? 'is restricted'}. Your role is *${await roleOf(ctx.models, input.userId)}*; an admin can change it with \`/orch role\`.` };
   }
   try {
-    return await sub.run({ ctx, hooks, args, userId: input.userId, channelId: input.channelId, role, now: new Date() });
+    return await sub.run({ ctx, hooks, args, userId: input.userId, channelId: input.channelId, triggerId: input.triggerId, role, now: new Date() });
   } catch (err) {
     if (err instanceof UsageError) return { text: `Usage: \`/orch ${sub.usage}\` — ${err.message}` };
     const ref = newId('err', 8);
@@ -64,7 +66,7 @@ export function registerCommands(app: App, ctx: AppContext, hooks: SurfaceHooks 
     const started = performance.now();
     await ack();
     ctx.metrics.slackAckSeconds.observe({ kind: 'command' }, (performance.now() - started) / 1000);
-    const res = await dispatch(ctx, hooks, { text: command.text ?? '', userId: command.user_id, channelId: command.channel_id });
+    const res = await dispatch(ctx, hooks, { text: command.text ?? '', userId: command.user_id, channelId: command.channel_id, triggerId: command.trigger_id });
     try {
       await respond({ response_type: 'ephemeral', text: res.text, ...(res.blocks ? { blocks: res.blocks } : {}) } as RespondArguments);
     } catch (err) {

@@ -15,6 +15,8 @@ export interface CommandInput {
   args: string[];
   userId: string;
   channelId?: string;
+  /** The slash command's trigger_id: lets a subcommand open a modal (within 3 s). */
+  triggerId?: string;
   role: Role;
   now: Date;
 }

@@ -4,7 +4,8 @@ import type { AppContext } from '../context.ts';
 import { RUN_STATUSES } from '../db/models/run.ts';
 import { APPROVAL_STATUSES } from '../db/models/approval.ts';
 import { decideApproval, updateDecidedMessage } from '../services/approvals.ts';
-import { addPolicyVersion, listPolicies, policyInputSchema } from '../services/policies.ts';
+import { listPolicies, policyInputSchema } from '../services/policies.ts';
+import { backtestIdOf, savePolicyVersion } from '../services/policy-save.ts';
 import { authorize } from '../services/rbac.ts';
 import { cancelRun, retryRun } from '../../workflows/run-control.ts';
 import { HttpError } from './errors.ts';
@@ -147,7 +148,7 @@ export function runsApi(ctx: AppContext): Router {
     const actor = await requireAdmin(ctx, req, res, 'policy.add_version', String((req.body as { name?: unknown })?.name ?? ''));
     const parsed = policyInputSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw new HttpError(400, 'invalid_policy', 'Invalid policy', parsed.error.issues);
-    res.status(201).json(await addPolicyVersion(ctx.models, parsed.data, actor));
+    res.status(201).json(await savePolicyVersion(ctx, parsed.data, actor, backtestIdOf(req.body)));
   });
   return r;
 }

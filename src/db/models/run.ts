@@ -54,6 +54,15 @@ const runSchema = new Schema(
     // resumed invocation ends so a crash in between cannot lose it.
     pendingResume: { type: Schema.Types.Mixed },
     cancelRequested: { type: Boolean },
+    // What the policy step saw and decided (issue 13): the facts a backtest replays through a draft policy.
+    policyCheck: {
+      policy: String,
+      version: Number,
+      facts: { type: Schema.Types.Mixed },
+      needsApproval: Boolean,
+      matched: [String],
+      at: Date,
+    },
   },
   { timestamps: true, versionKey: false, minimize: false },
 );
@@ -62,6 +71,7 @@ runSchema.index({ workflowId: 1, startedAt: -1 });
 runSchema.index({ objectType: 1, objectId: 1, startedAt: -1 });
 runSchema.index({ startedAt: -1 });
 runSchema.index({ status: 1, leaseUntil: 1 });
+runSchema.index({ 'policyCheck.policy': 1, startedAt: -1 });
 
 export type RunDoc = InferSchemaType<typeof runSchema>;
 export const runModel = (conn: Connection) => conn.model('Run', runSchema, 'runs');
