@@ -2,9 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { buildDiffBlocks, type DiffEntry } from './diff.ts';
 import { buildChoiceBlocks, type ApprovalChoice } from './approval-choice.ts';
 import { capBlocks, escapeMrkdwn, moreBlock, plain, SLACK_LIMITS, truncate } from './limits.ts';
-import { esc, mention, safe, safePlain } from './text.ts';
-import { revealButton, sheetHidesPii } from './reveal.ts';
-import { whyButton } from './why.ts';
+import { maskPii, maskValue } from './pii.ts';
 
 export const APPROVAL_ACTIONS = {
   approve: 'approval_approve',
@@ -19,7 +17,7 @@ export interface SheetFlag {
 }
 
 export interface IntendedWrite {
-  system: 'airtable' | 'hubspot' | 'notion';
+  system: 'airtable' | 'hubspot' | 'notion' | 'google' | 'slack';
   target: string;
   op: 'upsert' | 'update' | 'create';
   key: string;
@@ -71,11 +69,11 @@ function section(text: string): KnownBlock {
 
 function headerBlocks(s: ApprovalSheetInput): KnownBlock[] {
   return [
-    { type: 'header', text: plain(`Approval needed: ${s.workflowId} · ${safePlain(s.title, SLACK_LIMITS.headerText)}`, SLACK_LIMITS.headerText) },
+    { type: 'header', text: plain(`Approval needed: ${s.workflowId} · ${maskPii(s.title)}`, SLACK_LIMITS.headerText) },
     {
       type: 'context',
       elements: [
-        { type: 'mrkdwn', text: truncate(`Run \`${esc(s.runId)}\` · ${esc(s.objectType)} ${esc(s.objectId)} · trigger: ${esc(s.trigger)} · ${slackDate(s.requestedAt)}`, SLACK_LIMITS.sectionText) },
+        { type: 'mrkdwn', text: truncate(`Run \`${s.runId}\` · ${escapeMrkdwn(s.objectType)} ${escapeMrkdwn(s.objectId)} · trigger: ${escapeMrkdwn(s.trigger)} · ${slackDate(s.requestedAt)}`, SLACK_LIMITS.sectionText) },
       ],
     },
   ];
@@ -85,14 +83,14 @@ function fieldBlocks(s: ApprovalSheetInput): KnownBlock[] {
   if (s.fields.length === 0) return [];
   const fields = s.fields.slice(0, SLACK_LIMITS.sectionFields).map((f) => ({
     type: 'mrkdwn' as const,
-    text: truncate(`*${esc(f.label, 60)}*\n${safe(f.value, 200, { field: f.label }) || '—'}`, SLACK_LIMITS.fieldText),
+    text: truncate(`*${escapeMrkdwn(truncate(f.label, 60))}*\n${escapeMrkdwn(truncate(maskValue(f.value) || '—', 200))}`, SLACK_LIMITS.fieldText),
   }));
   return [{ type: 'section', fields }];
 }
 
 function flagBlocks(s: ApprovalSheetInput): KnownBlock[] {
   if (s.flags.length === 0) return [];
-  const lines = s.flags.slice(0, 10).map((f) => `${LEVEL_ICON[f.level]} *${f.level}* ${safe(f.message, 200)}`);
+  const lines = s.flags.slice(0, 10).map((f) => `${LEVEL_ICON[f.level]} *${f.level}* ${escapeMrkdwn(maskPii(truncate(f.message, 200)))}`);
   if (s.flags.length > 10) lines.push(`+${s.flags.length - 10} more flags`);
   return [section(`*Risk flags*\n${lines.join('\n')}`)];
 }
@@ -128,21 +126,20 @@ function actionsBlock(s: ApprovalSheetInput): KnownBlock {
         value: s.approvalId,
         confirm: {
           title: plain('Approve this change?', SLACK_LIMITS.confirmTitle),
-          text: { type: 'mrkdwn', text: truncate(`${s.mode === 'dry-run' ? 'Dry-run: writes are shown, not performed.' : 'orch will write the changes listed.'} ${s.diff.length} change(s) on ${safe(s.title, 150)}.`, SLACK_LIMITS.confirmText) },
+          text: { type: 'mrkdwn', text: truncate(`${s.mode === 'dry-run' ? 'Dry-run: writes are shown, not performed.' : 'orch will write the changes listed.'} ${s.diff.length} change(s) on ${escapeMrkdwn(maskPii(s.title))}.`, SLACK_LIMITS.confirmText) },
           confirm: plain('Approve', SLACK_LIMITS.confirmButton),
           deny: plain('Cancel', SLACK_LIMITS.confirmButton),
         },
       },
       { type: 'button', action_id: APPROVAL_ACTIONS.reject, style: 'danger', text: plain('Reject', SLACK_LIMITS.buttonText), value: s.approvalId },
       { type: 'button', action_id: APPROVAL_ACTIONS.details, text: plain('Details', SLACK_LIMITS.buttonText), value: s.approvalId },
-      ...(sheetHidesPii(s) ? [revealButton({ kind: 'approval', id: s.approvalId })] : []),
     ],
   };
 }
 
 /** Notification text for the message (shown in notifications and where blocks can't render). */
 export function sheetText(s: ApprovalSheetInput): string {
-  return `Approval needed: ${esc(s.workflowId)} · ${safe(s.title, 300)} (${s.diff.length} change(s), ${s.flags.length} flag(s))`;
+  return truncate(`Approval needed: ${s.workflowId} · ${maskPii(s.title)} (${s.diff.length} change(s), ${s.flags.length} flag(s))`, SLACK_LIMITS.messageText);
 }
 
 /** The approval sheet posted to ORCH_APPROVALS_CHANNEL; ≤ 50 blocks and masked whatever the data. */
@@ -159,8 +156,7 @@ export function buildApprovalSheet(s: ApprovalSheetInput, decided?: DecisionInfo
     policyBlock(s),
   ];
   const choice = buildChoiceBlocks(s.choice, decided ? { chosen: s.chosen ?? null, decision: decided.decision } : undefined);
-  // Decided: the banner carries a Why? button opening the `/orch why` story of the run (blocks/why.ts).
-  const tail: KnownBlock[] = decided ? [...choice, { ...decisionBanner(decided), accessory: whyButton({ kind: 'run', id: s.runId }) } as KnownBlock] : [...choice, actionsBlock(s)];
+  const tail: KnownBlock[] = decided ? [...choice, decisionBanner(decided)] : [...choice, actionsBlock(s)];
   // Keep the actions/banner whatever happens to the middle.
   const body = capBlocks<KnownBlock>(blocks, SLACK_LIMITS.messageBlocks - tail.length, (n) => moreBlock(n) as KnownBlock);
   return [...body, ...tail];
@@ -168,12 +164,12 @@ export function buildApprovalSheet(s: ApprovalSheetInput, decided?: DecisionInfo
 
 export function decisionBanner(d: DecisionInfo): KnownBlock {
   const icon = d.decision === 'approve' ? ':white_check_mark: *Approved*' : d.decision === 'reject' ? ':x: *Rejected*' : ':hourglass: *Expired*';
-  const who = d.decision === 'expire' ? 'no decision in time' : `by ${mention(d.actor)}`;
-  const reason = d.reason ? `\n>${safe(d.reason, 500).replace(/\n/g, '\n>')}` : '';
+  const who = d.decision === 'expire' ? 'no decision in time' : `by <@${escapeMrkdwn(d.actor)}>`;
+  const reason = d.reason ? `\n>${escapeMrkdwn(maskPii(truncate(d.reason, 500)))}` : '';
   return section(`${icon} ${who} at ${slackDate(d.at)}${reason}`);
 }
 
 export function decidedText(s: ApprovalSheetInput, d: DecisionInfo): string {
   const word = d.decision === 'approve' ? 'Approved' : d.decision === 'reject' ? 'Rejected' : 'Expired';
-  return `${word}: ${esc(s.workflowId)} · ${safe(s.title, 300)}`;
+  return truncate(`${word}: ${s.workflowId} · ${maskPii(s.title)}`, SLACK_LIMITS.messageText);
 }

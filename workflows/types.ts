@@ -62,11 +62,13 @@ export const RunState = Annotation.Root({
   writes: Annotation<IntendedWrite[]>(),
   sop: Annotation<SopLink | null>(),
   outcome: Annotation<string>(),
+  /** Data of one workflow that the shared fields do not cover (contact-role-mapping: role, company, templates; deal-stage-kickoff: slots, attendees, agenda). JSON only. */
+  extra: Annotation<Record<string, unknown> | null>(),
 });
 export type RunStateValue = typeof RunState.State;
 export type RunStateUpdate = typeof RunState.Update;
 
-export type WorkflowIntegrations = Pick<Integrations, 'hubspot' | 'airtable' | 'notion' | 'openai' | 'lineage'>;
+export type WorkflowIntegrations = Pick<Integrations, 'hubspot' | 'airtable' | 'notion' | 'openai' | 'lineage'> & Partial<Pick<Integrations, 'calendar'>>;
 
 /** What a graph's nodes may use; built once at the edge and closed over by the nodes. */
 export interface WorkflowDeps {

@@ -13,6 +13,12 @@ export interface HubSpotObject {
   archived?: boolean;
 }
 
+export interface HubSpotOwner {
+  id: string;
+  email: string | null;
+  name: string | null;
+}
+
 export interface HubSpotAdapter {
   /** null when the object does not exist (404). */
   getObject(type: string, id: string, properties: string[], associations?: string[]): Promise<HubSpotObject | null>;
@@ -24,6 +30,8 @@ export interface HubSpotAdapter {
   getAssociations(fromType: string, id: string, toType: string): Promise<string[]>;
   /** The owner's email (CRM owners API), null when the owner does not exist. */
   getOwnerEmail(ownerId: string): Promise<string | null>;
+  /** The owner's name and email (CRM owners API), null when the owner does not exist. */
+  getOwner(ownerId: string): Promise<HubSpotOwner | null>;
   health(): Promise<Health>;
   stop(): Promise<void>;
 }
@@ -130,6 +138,17 @@ export function createHubSpot(opts: HubSpotOptions): HubSpotAdapter | null {
       try {
         const o = await r.call('getOwner', () => owners.getById(Number(ownerId)));
         return o.email ?? null;
+      } catch (err) {
+        if (err instanceof IntegrationError && err.kind === 'not_found') return null;
+        throw err;
+      }
+    },
+    async getOwner(ownerId) {
+      if (!/^\d+$/.test(ownerId)) return null;
+      try {
+        const o = await r.call('getOwner', () => owners.getById(Number(ownerId)));
+        const name = [o.firstName, o.lastName].filter(Boolean).join(' ').trim();
+        return { id: String(o.id), email: o.email ?? null, name: name || null };
       } catch (err) {
         if (err instanceof IntegrationError && err.kind === 'not_found') return null;
         throw err;

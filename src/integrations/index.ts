@@ -7,6 +7,7 @@ import { createHubSpot, type HubSpotAdapter } from './hubspot.ts';
 import { createLineage, type Lineage } from './lineage.ts';
 import { createNotion, type NotionAdapter } from './notion.ts';
 import { createOpenAI, type OpenAIAdapter } from './openai.ts';
+import { createGoogleCalendar, type CalendarAdapter } from './google-calendar.ts';
 import type { Health } from './resilience.ts';
 
 export { IntegrationError, isIntegrationError, isCircuitOpen } from './errors.ts';
@@ -15,6 +16,7 @@ export type { HubSpotAdapter, HubSpotObject } from './hubspot.ts';
 export type { Lineage, Explanation } from './lineage.ts';
 export type { NotionAdapter, NotionSop } from './notion.ts';
 export type { OpenAIAdapter, CompanyEnrichment } from './openai.ts';
+export type { CalendarAdapter, CalendarEvent } from './google-calendar.ts';
 
 /**
  * The SaaS adapters, created once at the edge. `null` = not configured: the feature that needs it
@@ -26,6 +28,8 @@ export interface Integrations {
   airtable: AirtableAdapter | null;
   notion: NotionAdapter | null;
   openai: OpenAIAdapter | null;
+  /** Google Calendar (kickoff events, free/busy); null without GOOGLE_SERVICE_ACCOUNT_KEY + GOOGLE_CALENDAR_ID. */
+  calendar: CalendarAdapter | null;
   lineage: Lineage;
   /** ok / degraded / not_configured per service, for /orch status and App Home. */
   health(): Promise<Record<'hubspot' | 'airtable' | 'notion' | 'openai' | 'neo4j', Health | 'not_configured'>>;
@@ -44,8 +48,9 @@ export function createIntegrations(config: Config, logger: Logger, metrics: Pick
   const airtable = createAirtable({ apiKey: config.AIRTABLE_API_KEY, baseId: config.AIRTABLE_BASE_ID, endpointUrl: config.AIRTABLE_API_URL, logger, metrics });
   const notion = createNotion({ token: config.NOTION_TOKEN, baseUrl: config.NOTION_API_URL, sopDatabaseId: config.NOTION_SOP_DATABASE_ID, logger, metrics });
   const openai = createOpenAI({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, logger, metrics });
+  const calendar = createGoogleCalendar({ serviceAccountKey: config.GOOGLE_SERVICE_ACCOUNT_KEY, calendarId: config.GOOGLE_CALENDAR_ID, rootUrl: config.GOOGLE_API_URL, logger, metrics });
   const lineage = createLineage(neo4jDriver, logger);
-  for (const [name, adapter] of Object.entries({ airtable, notion, openai })) {
+  for (const [name, adapter] of Object.entries({ airtable, notion, openai, calendar })) {
     if (!adapter) logger.info(`${name} is not configured: features that need it say so and fall back`);
   }
   const of = async (a: { health(): Promise<Health> } | null) => (a ? a.health() : 'not_configured');
@@ -54,6 +59,7 @@ export function createIntegrations(config: Config, logger: Logger, metrics: Pick
     airtable,
     notion,
     openai,
+    calendar,
     lineage,
     health: async () => ({
       hubspot: await hubspot.health(),
@@ -63,7 +69,7 @@ export function createIntegrations(config: Config, logger: Logger, metrics: Pick
       neo4j: lineage.enabled ? await lineage.health() : 'not_configured',
     }),
     stop: async () => {
-      await Promise.all([hubspot.stop(), airtable?.stop(), notion?.stop(), openai?.stop()]);
+      await Promise.all([hubspot.stop(), airtable?.stop(), notion?.stop(), openai?.stop(), calendar?.stop()]);
     },
   };
 }

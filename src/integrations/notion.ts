@@ -12,9 +12,26 @@ export interface NotionSop {
 export interface NotionAdapter {
   /** The best-matching SOP page for an industry / lifecycle stage, or null when none matches. */
   findSop(q: { industry?: string | null; lifecycleStage?: string | null }): Promise<NotionSop | null>;
+  /** Up to `limit` pages matching a role (and seniority), best first, by the same scoring as findSop. */
+  findTemplates(q: { role: string; seniority?: string | null }, limit?: number): Promise<NotionSop[]>;
+  /** The first page of a database whose text property equals `value` (how replays find what they created). */
+  findPageByProperty(databaseId: string, property: string, value: string): Promise<NotionSop | null>;
+  /** A page in a database: title (property "Name"), text properties, then to-do and paragraph blocks. */
+  createPage(input: NotionPageInput): Promise<NotionSop>;
   health(): Promise<Health>;
   stop(): Promise<void>;
 }
+
+export interface NotionPageInput {
+  databaseId: string;
+  title: string;
+  /** Text (rich_text) properties, e.g. { 'HubSpot Id': '51' }. */
+  properties?: Record<string, string>;
+  todos?: string[];
+  paragraphs?: string[];
+}
+
+const text = (content: string) => [{ type: 'text' as const, text: { content: content.slice(0, 2000) } }];
 
 export interface NotionOptions {
   token: string | undefined;
@@ -62,6 +79,10 @@ export function scoreSop(page: LoosePage, industry: string, lifecycle: string): 
   return (has(industry) ? 2 : 0) + (has(lifecycle) ? 1 : 0);
 }
 
+function pageLink(page: LoosePage, fallbackTitle: string): NotionSop {
+  return { id: page.id, title: titleOf(page) || fallbackTitle, url: page.url ?? `https://www.notion.so/${page.id.replace(/-/g, '')}` };
+}
+
 /** null when NOTION_TOKEN is not configured. */
 export function createNotion(opts: NotionOptions): NotionAdapter | null {
   if (!opts.token) return null;
@@ -83,14 +104,20 @@ export function createNotion(opts: NotionOptions): NotionAdapter | null {
     rateLimit: { max: 3, windowMs: 1000, maxConcurrent: 3 },
     options: { retries: 3, timeoutMs: false, ...opts.resilience },
   });
-  let dataSourceId: string | undefined;
+  const dataSources = new Map<string, string>();
 
-  /** API 2025-09-03: a database holds data sources; its first one is queried (looked up once). */
+  /** API 2025-09-03: a database holds data sources; its first one is queried (looked up once per database). */
+  async function dataSourceOf(databaseId: string): Promise<string> {
+    const known = dataSources.get(databaseId);
+    if (known) return known;
+    const db = (await r.call('databases.retrieve', () => client.databases.retrieve({ database_id: databaseId }))) as { data_sources?: { id: string }[] };
+    const id = db.data_sources?.[0]?.id ?? databaseId;
+    dataSources.set(databaseId, id);
+    return id;
+  }
+
   async function sopPagesFromDatabase(databaseId: string): Promise<LoosePage[]> {
-    if (!dataSourceId) {
-      const db = (await r.call('databases.retrieve', () => client.databases.retrieve({ database_id: databaseId }))) as { data_sources?: { id: string }[] };
-      dataSourceId = db.data_sources?.[0]?.id ?? databaseId;
-    }
+    const dataSourceId = await dataSourceOf(databaseId);
     const pages: LoosePage[] = [];
     let cursor: string | undefined;
     // SOP databases are small; five pages of 100 is a generous bound.
@@ -123,8 +150,36 @@ export function createNotion(opts: NotionOptions): NotionAdapter | null {
         if (score > 0 && (!best || score > best.score)) best = { page, score };
       }
       if (!best) return null;
-      const { page } = best;
-      return { id: page.id, title: titleOf(page) || 'SOP', url: page.url ?? `https://www.notion.so/${page.id.replace(/-/g, '')}` };
+      return pageLink(best.page, 'SOP');
+    },
+    async findTemplates({ role, seniority }, limit = 3) {
+      const ind = norm(role);
+      if (!ind) return [];
+      const pages = opts.sopDatabaseId ? await sopPagesFromDatabase(opts.sopDatabaseId) : await sopPagesFromSearch(role);
+      return pages
+        .filter((p) => !p.object || p.object === 'page')
+        .map((page) => ({ page, score: scoreSop(page, ind, norm(seniority)) }))
+        .filter((x) => x.score >= 2)
+        .sort((a, b) => b.score - a.score)
+        .slice(0, limit)
+        .map(({ page }) => pageLink(page, 'Template'));
+    },
+    async findPageByProperty(databaseId, property, value) {
+      const id = await dataSourceOf(databaseId);
+      const res = await r.call('dataSources.query', () => client.dataSources.query({ data_source_id: id, page_size: 1, filter: { property, rich_text: { equals: value } } }));
+      const page = res.results[0] as LoosePage | undefined;
+      return page ? pageLink(page, 'Page') : null;
+    },
+    async createPage(input) {
+      const id = await dataSourceOf(input.databaseId);
+      const properties: Record<string, unknown> = { Name: { title: text(input.title) } };
+      for (const [k, v] of Object.entries(input.properties ?? {})) properties[k] = { rich_text: text(v) };
+      const children = [
+        ...(input.paragraphs ?? []).map((p) => ({ object: 'block' as const, type: 'paragraph' as const, paragraph: { rich_text: text(p) } })),
+        ...(input.todos ?? []).map((t) => ({ object: 'block' as const, type: 'to_do' as const, to_do: { rich_text: text(t), checked: false } })),
+      ].slice(0, 100);
+      const page = await r.call('pages.create', () => client.pages.create({ parent: { type: 'data_source_id', data_source_id: id }, properties: properties as never, children }));
+      return pageLink(page as LoosePage, input.title);
     },
     health: async () => r.health(),
     stop: () => r.stop(),

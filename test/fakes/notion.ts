@@ -12,6 +12,8 @@ export interface NotionPage {
   created_time: string;
   last_edited_time: string;
   archived: boolean;
+  /** Blocks sent with pages.create (e.g. to_do items), as sent. */
+  children?: { type?: string; [k: string]: unknown }[];
 }
 /** Simple values become Notion properties: string → rich_text, string[] → multi_select, number, boolean → checkbox. */
 export type SimpleValue = string | number | boolean | string[] | NotionProperty;
@@ -123,7 +125,7 @@ export class NotionFake extends FakeServer {
   }
 
   private createPage(req: Request, res: Response): void {
-    const body = (req.body ?? {}) as { parent?: Record<string, string>; properties?: Record<string, NotionProperty> };
+    const body = (req.body ?? {}) as { parent?: Record<string, string>; properties?: Record<string, NotionProperty>; children?: NotionPage['children'] };
     const parentId = body.parent?.data_source_id ?? body.parent?.database_id;
     if (!body.parent || !body.properties) {
       res.status(400).json(this.error(400, 'validation_error', 'body.parent and body.properties should be defined'));
@@ -132,6 +134,7 @@ export class NotionFake extends FakeServer {
     const title = Object.values(body.properties).find((p) => Array.isArray((p as { title?: unknown }).title));
     const page = this.addPage({ title: title ? plainText((title as unknown as { title: unknown[] }).title) : 'Untitled', ...(parentId ? { databaseId: parentId } : {}) });
     for (const [k, v] of Object.entries(body.properties)) page.properties[k] = withType(v);
+    if (Array.isArray(body.children)) page.children = body.children;
     res.json(this.pageAnswer(page));
   }
 

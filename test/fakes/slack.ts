@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Request, Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import { FakeServer, counter, type RecordedCall } from './base.ts';
 
 export interface SlackMessage {
@@ -28,6 +28,19 @@ export interface SlackView {
   trigger_id?: string;
   user_id?: string;
 }
+/** A file shared through files.uploadV2 (getUploadURLExternal → upload URL → completeUploadExternal). */
+export interface SlackFile {
+  id: string;
+  filename: string;
+  title?: string;
+  /** The uploaded bytes as text (multipart framing included when the client sent multipart). */
+  content: string;
+  /** Set by completeUploadExternal. */
+  channel?: string;
+  thread_ts?: string;
+  initial_comment?: string;
+  completed: boolean;
+}
 export interface SlackUser {
   id: string;
   email?: string;
@@ -37,7 +50,7 @@ export interface SlackUser {
 
 const BOT = { user_id: 'UORCHBOT', bot_id: 'BORCHBOT', team_id: 'TORCH', team: 'orch-test', user: 'orch' };
 /** Fields the Web API client sends JSON-encoded inside form bodies. */
-const JSON_FIELDS = ['blocks', 'attachments', 'view', 'metadata', 'users'];
+const JSON_FIELDS = ['blocks', 'attachments', 'view', 'metadata', 'users', 'files'];
 
 /**
  * Slack Web API fake: `${url}/api/<method>` with form or JSON bodies, answers like Slack
@@ -53,6 +66,7 @@ export class SlackFake extends FakeServer {
   /** What Bolt's respond() posted to response URLs from responseUrl(). */
   readonly responses: { id: string; body: unknown; at: number }[] = [];
   readonly users = new Map<string, SlackUser>();
+  readonly files: SlackFile[] = [];
   private seq = counter();
   private viewSeq = counter();
 
@@ -61,6 +75,12 @@ export class SlackFake extends FakeServer {
     this.app.post('/response/:id', (req, res) => {
       this.responses.push({ id: String(req.params.id), body: req.body, at: Date.now() });
       res.json({ ok: true });
+    });
+    this.app.post('/upload/:fileId', express.raw({ type: () => true, limit: '10mb' }), (req, res) => {
+      const f = this.files.find((x) => x.id === req.params.fileId);
+      if (!f) return void res.status(404).send('not found');
+      f.content = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? '');
+      res.status(200).send(`OK - ${f.content.length}`);
     });
     this.app.all('/api/:method', (req, res) => this.dispatch(req, res));
   }
@@ -109,6 +129,7 @@ export class SlackFake extends FakeServer {
     this.openedViews.length = 0;
     this.responses.length = 0;
     this.users.clear();
+    this.files.length = 0;
   }
 
   private nextTs(): string {
@@ -186,6 +207,24 @@ export class SlackFake extends FakeServer {
       const users = String(a.users ?? '').split(',').filter(Boolean);
       if (users.length === 0) return { error: 'users_list_not_supplied' };
       return { channel: { id: `D${users.join('')}`, is_im: users.length === 1 } };
+    },
+    'files.getUploadURLExternal': (a) => {
+      const length = Number(a.length);
+      if (!a.filename || !Number.isInteger(length) || length <= 0) return { error: 'invalid_arguments' };
+      const f: SlackFile = { id: `F${this.seq()}`, filename: String(a.filename), content: '', completed: false };
+      this.files.push(f);
+      return { upload_url: `${this.url}/upload/${f.id}`, file_id: f.id };
+    },
+    'files.completeUploadExternal': (a) => {
+      const list = Array.isArray(a.files) ? (a.files as { id: string; title?: string }[]) : [];
+      const found = list.map((x) => this.files.find((f) => f.id === x.id));
+      if (list.length === 0 || found.some((f) => !f || !f.content)) return { error: 'invalid_arguments' };
+      for (const [i, f] of found.entries()) {
+        if (!f) continue;
+        Object.assign(f, { completed: true, title: list[i]?.title ?? f.filename, ...pick(a, ['thread_ts', 'initial_comment']) });
+        if (a.channel_id) f.channel = this.channelId(String(a.channel_id));
+      }
+      return { files: found.map((f) => ({ id: f?.id, title: f?.title, name: f?.filename })) };
     },
     'users.info': (a) => {
       const id = String(a.user ?? '');
