@@ -30,6 +30,8 @@ export interface StoreResult {
   ignored: number;
   /** Objects named in the inbox for processing. */
   objects: number;
+  /** The same bytes were stored before (a replay): `batchId` is that first copy's id. */
+  replay?: boolean;
 }
 
 type EventDoc = Record<string, unknown> & { _id: string; dedupeKey: string; status: string };
@@ -182,6 +184,28 @@ function summarize(p: ReturnType<typeof prepare>, dupes: Set<number>) {
 }
 
 /**
+ * Raw batches, unique by the sha256 of their bytes: a body already stored (a replay of a captured
+ * request, or the same bytes twice in one group) is not stored again; its result names the first
+ * copy and the copy counts the replay. Any other write error propagates (nothing is acknowledged).
+ */
+async function insertRawBatches(models: StoreModels, docs: { _id: string; sha256: string }[], results: StoreResult[]): Promise<void> {
+  try {
+    await models.WebhookBatch.collection.insertMany(docs as never[], { ordered: false });
+  } catch (err) {
+    const e = err as BulkError;
+    const failed = e.writeErrors === undefined ? (e.code === 11000 && docs.length === 1 ? [{ code: 11000, index: 0 }] : []) : Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+    if (failed.length === 0 || failed.some((w) => w.code !== 11000)) throw err;
+    for (const w of failed) {
+      const i = w.index ?? 0;
+      const doc = docs[i] as { sha256: string };
+      const first = await models.WebhookBatch.collection.findOneAndUpdate({ sha256: doc.sha256 }, { $inc: { replays: 1 }, $set: { lastReplayAt: new Date() } }, { projection: { _id: 1 } });
+      const r = results[i];
+      if (r && first) Object.assign(r, { batchId: String(first._id), replay: true });
+    }
+  }
+}
+
+/**
  * Durable before the 200 (invariant 1): the raw batches and every event are written, then one inbox
  * document per batch naming its objects (all of them, new or re-delivered, so a crash between the
  * writes is healed by HubSpot's re-delivery). Re-deliveries hit the unique dedupe key (the event
@@ -199,7 +223,7 @@ export async function storeBatches(models: StoreModels, inputs: StoreInput[]): P
     return summarize(p, own);
   });
   // After the events, so each raw batch is stored with its re-delivery count in one insert.
-  await models.WebhookBatch.collection.insertMany(prepared.map((p, i) => ({ ...p.batchDoc, duplicates: summaries[i]?.result.duplicates ?? 0 })) as never[]);
+  await insertRawBatches(models, prepared.map((p, i) => ({ ...p.batchDoc, duplicates: summaries[i]?.result.duplicates ?? 0 })), summaries.map((x) => x.result));
   const inbox = summaries.flatMap((s) => (s.inbox ? [s.inbox] : []));
   if (inbox.length) await models.IngestInbox.collection.insertMany(inbox as never[]);
   return summaries.map((s) => s.result);

@@ -68,3 +68,39 @@ describe('legacy signatures', () => {
     expect((await post([creation('company', 9003)])).status).toBe(200);
   });
 });
+
+describe('replayed bodies', () => {
+  it('when the same signed bytes are posted five times, then each is answered 200 but the raw batch is stored once and counts the replays', async () => {
+    const post = await receiver();
+    const body = JSON.stringify([creation('company', 9010), creation('company', 9011)]);
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await post(body));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(answers[0]?.body).toMatchObject({ accepted: 2, duplicates: 0 });
+    expect(answers[4]?.body).toMatchObject({ accepted: 0, duplicates: 2, batchId: answers[0]?.body.batchId });
+    const batches = await models.WebhookBatch.find({}).lean();
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toMatchObject({ replays: 4 });
+    expect(await models.WebhookEvent.countDocuments()).toBe(2);
+  });
+
+  it('when the same bytes arrive in one group at once, then one copy is stored and both requests are answered 200', async () => {
+    const post = await receiver();
+    const body = JSON.stringify([creation('company', 9020)]);
+    const answers = await Promise.all([post(body), post(body), post(body)]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(await models.WebhookBatch.countDocuments()).toBe(1);
+  });
+
+  it('when a database from before has a plain sha256 index and copies of one body, then start-up keeps the first copy and makes the index unique', async () => {
+    const coll = models.WebhookBatch.collection;
+    await coll.dropIndex('sha256_1');
+    await coll.createIndex({ sha256: 1 });
+    const doc = (id: string) => ({ _id: id as never, sha256: 'abc', body: '[]', events: 0, receivedAt: new Date() });
+    await coll.insertMany([doc('whb_2'), doc('whb_1'), doc('whb_3')]);
+    await ensureIndexes(models);
+    expect((await coll.find({}).toArray()).map((d) => d._id)).toEqual(['whb_1']);
+    expect((await coll.indexes()).find((i) => i.name === 'sha256_1')?.unique).toBe(true);
+    await expect(coll.insertOne(doc('whb_4'))).rejects.toMatchObject({ code: 11000 });
+  });
+});

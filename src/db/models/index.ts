@@ -7,7 +7,7 @@ import { runModel } from './run.ts';
 import { userModel } from './user.ts';
 import { reconcileLockModel, reconcileReportModel } from './reconcile-report.ts';
 import { webhookEventModel } from './webhook-event.ts';
-import { webhookBatchModel } from './webhook-batch.ts';
+import { migrateWebhookBatches, webhookBatchModel } from './webhook-batch.ts';
 import { workUnitModel } from './work-unit.ts';
 import { ingestInboxModel, ingestLockModel, pendingUnitModel } from './pending-unit.ts';
 import { settingModel } from './setting.ts';
@@ -45,5 +45,6 @@ export type Models = ReturnType<typeof createModels>;
 
 /** Every index the models declare. Idempotent: safe on every start. */
 export async function ensureIndexes(models: Models): Promise<void> {
+  await migrateWebhookBatches(models.WebhookBatch);
   for (const model of Object.values(models)) await model.createIndexes();
 }
