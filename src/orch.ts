@@ -30,7 +30,7 @@ import { reconcileApi } from './http/api-reconcile.ts';
 import { createIngest, WEBHOOK_PATH } from './ingest/index.ts';
 import { setupWorkflows } from '../workflows/index.ts';
 import { runsApi } from './http/api-runs.ts';
-import { backtestApi } from './http/api-backtest.ts';
+import { configurePii } from '../blocks/pii.ts';
 
 const { App, ExpressReceiver, LogLevel } = bolt;
 
@@ -50,6 +50,8 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   const logger = opts.logger ?? createLogger({ level: config.LOG_LEVEL, secrets: secretValues(config) });
   const lifecycle = new Lifecycle(logger);
   const metrics = createMetrics();
+  // What counts as personal data in Slack (blocks/pii.ts): set once, before any message is built.
+  configurePii({ region: config.ORCH_PHONE_REGION, properties: config.ORCH_PII_PROPERTIES });
   for (const warning of configWarnings(config)) logger.warn(warning);
   // Before anything starts: a refused token stops the start with one line naming SLACK_BOT_TOKEN.
   const slackIdentity = await checkSlackToken(config, logger);
@@ -149,7 +151,6 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
     registerListeners(app, ctx, { replay: ingest.replay });
   }
   api.use(ingest.api);
-  api.use(backtestApi(ctx));
   api.use(runsApi(ctx));
   api.use(reconcileApi(ctx));
   api.use(notFound);
