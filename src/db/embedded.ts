@@ -53,18 +53,20 @@ async function startMongod(dataDir: string): Promise<EmbeddedMongo> {
   mkdirSync(dbPath, { recursive: true });
   // One download attempt, not mongodb-memory-server's three with backoff.
   process.env.MONGOMS_MAX_RETRIES ??= '1';
-  const { MongoMemoryServer } = await import('mongodb-memory-server-core');
+  const { MongoBinary, MongoMemoryServer } = await import('mongodb-memory-server-core');
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no mongod within ${MONGOD_ATTEMPT_MS / 1000} s`)), MONGOD_ATTEMPT_MS);
     timer.unref();
   });
   try {
-    const server = await Promise.race([MongoMemoryServer.create({ instance: { dbPath, storageEngine: 'wiredTiger' } }), timeout]);
-    return { uri: server.getUri('orch'), kind: 'mongod', stop: async () => void (await server.stop({ doCleanup: false })) };
+    // The binary first (cached, or downloaded): its failure is ours to report, in one log line.
+    await Promise.race([MongoBinary.getPath(), timeout]);
   } finally {
     clearTimeout(timer);
   }
+  const server = await MongoMemoryServer.create({ instance: { dbPath, storageEngine: 'wiredTiger' } });
+  return { uri: server.getUri('orch'), kind: 'mongod', stop: async () => void (await server.stop({ doCleanup: false })) };
 }
 
 async function startH2(dataDir: string): Promise<EmbeddedMongo> {
