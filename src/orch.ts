@@ -59,7 +59,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   let mongoUri = config.MONGODB_URI;
   if (!mongoUri) {
     const embedded = await startEmbeddedMongo(config.ORCH_DATA_DIR, logger);
-    logger.warn(`MONGODB_URI is not set: using an EMBEDDED ${embedded.kind} database under ${config.ORCH_DATA_DIR}/ for DEVELOPMENT ONLY. Set MONGODB_URI in production.`, { kind: embedded.kind, uri: embedded.uri });
+    logger.warn(`MONGODB_URI is not set: using an EMBEDDED ${embedded.kind} under ${config.ORCH_DATA_DIR}/ for DEVELOPMENT ONLY. Set MONGODB_URI in production.`);
     mongoUri = embedded.uri;
     lifecycle.add({ name: 'embedded-mongo', stop: embedded.stop });
   }
