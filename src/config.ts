@@ -41,6 +41,11 @@ export const configSchema = z
     NOTION_TOKEN: z.string().min(1).optional(),
     NOTION_API_URL: z.url().default('https://api.notion.com').transform((u) => u.replace(/\/+$/, '')),
     NOTION_SOP_DATABASE_ID: z.string().min(1).optional(),
+    NOTION_CHECKLIST_DATABASE_ID: z.string().min(1).optional(),
+    NOTION_KICKOFF_DATABASE_ID: z.string().min(1).optional(),
+    GOOGLE_SERVICE_ACCOUNT_KEY: z.string().min(2).optional(),
+    GOOGLE_CALENDAR_ID: z.string().min(1).optional(),
+    GOOGLE_API_URL: z.url().default('https://www.googleapis.com/').transform((u) => (u.endsWith('/') ? u : `${u}/`)),
     OPENAI_API_KEY: z.string().min(1).optional(),
     OPENAI_BASE_URL: optionalUrl,
     OPENAI_MODEL: z.string().default('gpt-4o-mini'),
@@ -77,6 +82,9 @@ export const configSchema = z
       .transform((v) => v.trim().toUpperCase())
       .refine(isPhoneRegion, 'a two-letter region libphonenumber-js knows, e.g. US, GB, DE')
       .default('US'),
+    ORCH_KICKOFF_HOURS: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'working hours like 09:00-17:00').default('09:00-17:00'),
+    ORCH_KICKOFF_DURATION: duration.default(30 * 60_000),
+    ORCH_KICKOFF_LEAD: duration.default(86_400_000),
     ORCH_DATA_DIR: z.string().default('.data'),
     ORCH_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     ORCH_MONGO_RETRY_MS: z.coerce.number().int().min(0).default(30_000),
@@ -148,7 +156,7 @@ export const CONFIG_HINTS: Record<string, string> = {
   ORCH_SLA: 'a run finished within this (approval wait excluded) meets the SLA KPI',
   ORCH_ALERT_DEDUP: 'the same alert sends at most one DM per window, with a count',
   ORCH_RECONCILE_CRON: 'nightly reconciliation schedule (cron, in ORCH_TZ)',
-  ORCH_TZ: 'time zone of ORCH_RECONCILE_CRON',
+  ORCH_TZ: 'time zone of ORCH_RECONCILE_CRON and of kickoff slots (IANA name, e.g. Europe/Berlin)',
   ORCH_DATA_DIR: 'where the embedded development database keeps its files (only without MONGODB_URI)',
   ORCH_SHUTDOWN_TIMEOUT_MS: 'graceful shutdown budget on SIGTERM/SIGINT (ms)',
   ORCH_PII_PROPERTIES: 'comma-separated HubSpot properties masked in Slack like email, phone, mobilephone and fax (always masked), e.g. date_of_birth,hs_whatsapp_phone_number',
@@ -175,6 +183,14 @@ export const CONFIG_HINTS: Record<string, string> = {
   ORCH_HOME_PUBLISH_PER_MINUTE: 'App Home views.publish calls per minute, on a Slack client of their own so sheets never wait behind Home (default 60)',
   AIRTABLE_BASE_ID: 'the appXXXXXXXX id of the base holding the Accounts table',
   NOTION_SOP_DATABASE_ID: 'optional: id of the Notion database listing SOPs (from its URL); unset = SOPs are found by workspace search',
+  NOTION_CHECKLIST_DATABASE_ID: 'optional: Notion database for contact-role-mapping permission checklists (text properties Key, HubSpot Id, Role besides the title Name; one to-do per item); unset = the items go as text into the Contacts row',
+  NOTION_KICKOFF_DATABASE_ID: 'optional: Notion database for deal-stage-kickoff pages (text properties Deal Id, Slot, Attendees besides the title Name); unset = no kickoff page',
+  GOOGLE_SERVICE_ACCOUNT_KEY: 'optional: the Google service account JSON key (whole file) that books kickoffs; with GOOGLE_CALENDAR_ID it turns on Calendar events and free/busy; unset = an .ics invite in Slack',
+  GOOGLE_CALENDAR_ID: 'optional: calendar id kickoff events are created in (e.g. a shared calendar the service account can write)',
+  GOOGLE_API_URL: 'Google APIs root URL (default https://www.googleapis.com/; tests point it at a fake)',
+  ORCH_KICKOFF_HOURS: 'working hours for kickoff slots, local to ORCH_TZ, HH:MM-HH:MM (default 09:00-17:00)',
+  ORCH_KICKOFF_DURATION: 'length of a kickoff meeting, e.g. 30m or 1h (default 30m)',
+  ORCH_KICKOFF_LEAD: 'earliest kickoff start after the deal is won, elapsed time, e.g. 1d or 4h (default 1d)',
   ORCH_RUN_LEASE: 'how long a worker owns a RUNNING run without renewing it (e.g. 60s); after that another instance retakes it',
   ORCH_RUNS_POLL: 'how often the workflow engine looks for PENDING runs and expired leases (e.g. 1s)',
   ORCH_RUN_CONCURRENCY: 'workflow runs executed at once per instance (1-50)',
@@ -185,6 +201,8 @@ export const CONFIG_HINTS: Record<string, string> = {
   ORCH_INGEST_LEASE_MS: 'a claimed unit not finished within this is retaken by another instance (default 60000)',
   ORCH_INGEST_MAX_WAIT_MS: 'a unit is processed at the latest this long after its first event, even if events keep coming (default 30000)',
   ORCH_INGEST_MAX_ATTEMPTS: 'enrichment attempts per unit before it is marked failed (default 5)',
+  ORCH_DB_CHECK: 'on: before serving, check the database gives what orch relies on (MongoDB 6.0+, unique indexes, one winner of a conditional update) and refuse to start otherwise; off skips it (not recommended) (default on)',
+  ORCH_INGEST_WRITERS: 'webhook batch groups written to MongoDB at once; requests arriving meanwhile are grouped (default 4)',
   ORCH_TRIGGERS_FILE: 'the trigger table mapping HubSpot events to workflows (default workflows/triggers.json)',
 };
 
@@ -205,8 +223,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const cross = [...crossFieldProblems(cleaned), ...placeholderProblems(cleaned)];
   if (parsed.success && cross.length === 0) return parsed.data;
   const issues = parsed.success ? [] : parsed.error.issues;
-  ORCH_DB_CHECK: 'on: before serving, check the database gives what orch relies on (MongoDB 6.0+, unique indexes, one winner of a conditional update) and refuse to start otherwise; off skips it (not recommended) (default on)',
-  ORCH_INGEST_WRITERS: 'webhook batch groups written to MongoDB at once; requests arriving meanwhile are grouped (default 4)',
   const problems = issues.map((issue) => {
     const key = String(issue.path[0] ?? '?');
     const missing = cleaned[key] === undefined;
@@ -235,6 +251,7 @@ export function secretValues(c: Config): string[] {
     c.AIRTABLE_API_KEY,
     c.NOTION_TOKEN,
     c.OPENAI_API_KEY,
+    c.GOOGLE_SERVICE_ACCOUNT_KEY,
     c.ORCH_API_TOKEN,
     c.NEO4J_PASSWORD,
   ].filter((v): v is string => typeof v === 'string' && v.length >= 6);

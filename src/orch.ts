@@ -31,6 +31,7 @@ import { createIngest, WEBHOOK_PATH } from './ingest/index.ts';
 import { setupWorkflows } from '../workflows/index.ts';
 import { runsApi } from './http/api-runs.ts';
 import { configurePii } from '../blocks/pii.ts';
+import { backtestApi } from './http/api-backtest.ts';
 
 const { App, ExpressReceiver, LogLevel } = bolt;
 
@@ -59,7 +60,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   let mongoUri = config.MONGODB_URI;
   if (!mongoUri) {
     const embedded = await startEmbeddedMongo(config.ORCH_DATA_DIR, logger);
-    logger.warn(`MONGODB_URI is not set: using an EMBEDDED ${embedded.kind} under ${config.ORCH_DATA_DIR}/ for DEVELOPMENT ONLY. Set MONGODB_URI in production.`);
+    logger.warn(`MONGODB_URI is not set: using an EMBEDDED ${embedded.kind} database under ${config.ORCH_DATA_DIR}/ for DEVELOPMENT ONLY. Set MONGODB_URI in production.`, { kind: embedded.kind, uri: embedded.uri });
     mongoUri = embedded.uri;
     lifecycle.add({ name: 'embedded-mongo', stop: embedded.stop });
   }
@@ -151,6 +152,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
     registerListeners(app, ctx, { replay: ingest.replay });
   }
   api.use(ingest.api);
+  api.use(backtestApi(ctx));
   api.use(runsApi(ctx));
   api.use(reconcileApi(ctx));
   api.use(notFound);
