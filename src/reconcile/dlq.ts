@@ -39,7 +39,7 @@ export async function recordFailedRun(ctx: DlqCtx, runId: string): Promise<{ exc
     objectType: 'run',
     objectId: run._id,
     runId: run._id,
-    title: `Run ${run._id} (${run.workflowId} on ${run.objectType} ${run.objectId}) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${run.error ?? 'unknown error'}`,
+    title: `Run ${run._id} (${run.workflowId} on ${run.objectType} ${run.objectId}) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${run.error ?? 'unknown error'}${run.errorClass ? ` (${run.errorClass})` : ''}`,
     diff: [],
     details: { workflowId: run.workflowId, objectType: run.objectType, objectId: run.objectId, error: run.error, errorClass: run.errorClass, attempts, failedAt: at },
     proposedFix: { kind: 'retry_run', summary: 'Retry the run from its last checkpoint', writes: [] },

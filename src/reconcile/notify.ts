@@ -23,7 +23,18 @@ export async function postSummary(ctx: NotifyCtx, report: ReconcileSummaryInput)
   }
 }
 
-export async function postExceptionCards(ctx: NotifyCtx, exceptions: readonly ExceptionView[]): Promise<void> {
+/** The CRM object whose HubSpot owner should hear about an exception (a dead letter names its run's object). */
+function ownerTarget(e: ExceptionView): { objectType: string; objectId: string } {
+  const d = e.details ?? {};
+  if (e.objectType === 'run' && typeof d.objectType === 'string' && typeof d.objectId === 'string') return { objectType: d.objectType, objectId: d.objectId };
+  return { objectType: e.objectType, objectId: e.objectId };
+}
+
+/**
+ * Cards in ORCH_ALERTS_CHANNEL, and a DM for high severity unless `dm: false` (a failed run's
+ * dead letter: reportFailedRun sends that run's one DM).
+ */
+export async function postExceptionCards(ctx: NotifyCtx, exceptions: readonly ExceptionView[], opts: { dm?: boolean } = {}): Promise<void> {
   if (exceptions.length === 0) return;
   try {
     if (exceptions.length <= CARDS_PER_RUN) {
@@ -37,8 +48,9 @@ export async function postExceptionCards(ctx: NotifyCtx, exceptions: readonly Ex
   } catch (err) {
     ctx.logger.error('could not post exception cards', { count: exceptions.length, error: (err as Error).message });
   }
-  for (const e of exceptions.filter((x) => x.severity === 'high')) {
-    const ownerEmail = await ownerEmailOf(ctx, e.objectType, e.objectId);
+  for (const e of exceptions.filter((x) => x.severity === 'high' && opts.dm !== false)) {
+    const target = ownerTarget(e);
+    const ownerEmail = await ownerEmailOf(ctx, target.objectType, target.objectId);
     await alert(ctx, { key: `exception:${e.type}:${e.objectType}:${e.objectId}`, kind: 'exception', severity: 'high', text: exceptionSummary(e), exceptionId: e._id, ownerEmail }).catch((err: Error) =>
       ctx.logger.error('could not DM a high-severity exception', { exceptionId: e._id, error: err.message }),
     );

@@ -104,7 +104,8 @@ export function listenForFailedRuns(ctx: ReconcileCtx): void {
   ctx.events.on('run.finished', (runId, status) => {
     if (status !== 'FAILED') return;
     void recordFailedRun(ctx, runId)
-      .then((res) => (res?.isNew ? postExceptionCards(ctx, [res.exception]) : undefined))
+      // The card only: the run's one DM comes from reportFailedRun (workflows/failure-alert.ts).
+      .then((res) => (res?.isNew ? postExceptionCards(ctx, [res.exception], { dm: false }) : undefined))
       .catch((err: Error) => ctx.logger.error('could not dead-letter a failed run', { runId, error: err.message }));
   });
 }
