@@ -6,6 +6,6 @@ import { startJavaMongo } from '../src/db/java-mongo.ts';
  */
 export async function benchDatabase(): Promise<{ uri: string; kind: string; stop(): Promise<void> }> {
   if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, kind: 'MONGODB_URI', stop: async () => undefined };
-  const server = await startJavaMongo({ heapMb: 4096 });
+  const server = await startJavaMongo({ heapMb: 4096, fullJit: true });
   return { uri: server.uri, kind: 'mongo-java-server 1.47 (memory backend, test bed)', stop: server.stop };
 }

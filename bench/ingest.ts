@@ -3,8 +3,12 @@
  * for a fixed time against the real app process and a real database (MONGODB_URI, or a mongo-java-server started
  * here). Prints accepted events/s, ack latency percentiles, duplicates created, the app's peak RSS,
  * and the ceiling: bare insertMany of the same documents with the same unique dedupe index at the
- * same concurrency on the same database.
+ * same concurrency on the same database. Then an open-loop phase: BENCH_OPEN_RATE batches per second
+ * (default 20, i.e. 2,000 events/s) sent on a fixed schedule whatever the answers, latency counted
+ * from each batch's scheduled send time (no coordinated omission).
  *   BENCH_SECONDS (default 20), BENCH_CONCURRENCY (10), BENCH_BATCH (100), BENCH_REDELIVER (0.05),
+ *   BENCH_OPEN_SECONDS (10), BENCH_OPEN_RATE (20), BENCH_WRITERS (ORCH_INGEST_WRITERS values to
+ *   compare, comma-separated; default: the app's default),
  *   BENCH_APP_HEAP_MB (200: the app runs with NODE_OPTIONS=--max-old-space-size=200; 0 = Node's default)
  */
 import { randomBytes } from 'node:crypto';
@@ -22,6 +26,9 @@ const REDELIVER = Number(process.env.BENCH_REDELIVER ?? 0.05);
 const OBJECTS = 5000;
 /** The web instance's V8 heap cap, as README recommends for web instances (0: Node's default). */
 const HEAP_MB = Number(process.env.BENCH_APP_HEAP_MB ?? 200);
+const OPEN_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 10);
+const OPEN_RATE = Number(process.env.BENCH_OPEN_RATE ?? 20);
+const WRITERS = (process.env.BENCH_WRITERS ?? '').split(',').filter(Boolean).map(Number);
 
 let eventSeq = 1;
 function makeBatch(): Record<string, unknown>[] {
@@ -78,6 +85,38 @@ async function loadApp(url: string, secret: string, signedUrl: string) {
   return { seconds, accepted, duplicates, failures, sent, requests: latencies.length, latencies };
 }
 
+/** Open loop: one batch every 1000/OPEN_RATE ms on a fixed schedule; latency from the scheduled time. */
+async function openLoop(url: string, secret: string, signedUrl: string) {
+  const latencies: number[] = [];
+  let failures = 0;
+  let sent = 0;
+  const interval = 1000 / OPEN_RATE;
+  const total = Math.round(OPEN_SECONDS * OPEN_RATE);
+  const start = performance.now() + 50;
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const scheduled = start + i * interval;
+    const wait = scheduled - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const body = JSON.stringify(makeBatch());
+    sent += BATCH;
+    const headers = signHubSpotV3({ secret, url: signedUrl, body });
+    inflight.push(
+      fetch(url, { method: 'POST', headers, body }).then(
+        async (res) => {
+          await res.arrayBuffer();
+          latencies.push(performance.now() - scheduled);
+          if (res.status !== 200) failures++;
+        },
+        () => void failures++,
+      ),
+    );
+  }
+  await Promise.all(inflight);
+  latencies.sort((a, b) => a - b);
+  return { latencies, failures, sent };
+}
+
 async function ceiling(uri: string, dbName: string) {
   const client = new MongoClient(uri, { maxPoolSize: CONCURRENCY + 2 });
   await client.connect();
@@ -103,15 +142,13 @@ async function ceiling(uri: string, dbName: string) {
   return { seconds, inserted, latencies };
 }
 
-async function main(): Promise<void> {
-  const db = await benchDatabase();
-  const uri = db.uri;
-  const dbName = `bench_ingest_${randomBytes(4).toString('hex')}`;
+async function benchApp(uri: string, dbName: string, writers: number | undefined) {
   const u = new URL(uri);
   u.pathname = `/${dbName}`;
   const fakes = await startFakes();
   // Web role: the instance that takes webhooks (DESIGN.md §5); workers process units elsewhere.
-  const app = await startAppProcess({ fakes, mongoUri: u.toString(), env: { ORCH_ROLE: 'web', LOG_LEVEL: 'warn', ...(HEAP_MB > 0 ? { NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}` } : {}) } });
+  const env = { ORCH_ROLE: 'web', LOG_LEVEL: 'warn', ...(writers ? { ORCH_INGEST_WRITERS: String(writers) } : {}), ...(HEAP_MB > 0 ? { NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}` } : {}) };
+  const app = await startAppProcess({ fakes, mongoUri: u.toString(), env });
   const rss = async () => {
     const text = await fetch(`${app.url}/metrics`).then((r) => r.text(), () => '');
     const m = /^orch_process_resident_memory_bytes (\d+)/m.exec(text);
@@ -122,9 +159,10 @@ async function main(): Promise<void> {
   const sampler = setInterval(async () => {
     peakRss = Math.max(peakRss, await rss());
   }, 250);
-
-  console.log(`ingest bench: ${SECONDS} s, ${CONCURRENCY} concurrent senders, ${BATCH} events per batch, ${(REDELIVER * 100).toFixed(0)}% re-deliveries, app heap cap ${HEAP_MB ? `${HEAP_MB} MB` : 'Node default'}, db ${uri.replace(/\/\/[^@]*@/, '//')}${dbName}`);
-  const r = await loadApp(`${app.url}/webhooks/hubspot`, app.env.HUBSPOT_CLIENT_SECRET as string, `${app.url}/webhooks/hubspot`);
+  const target = `${app.url}/webhooks/hubspot`;
+  const secret = app.env.HUBSPOT_CLIENT_SECRET as string;
+  const closed = await loadApp(target, secret, target);
+  const open = await openLoop(target, secret, target);
   clearInterval(sampler);
   const client = new MongoClient(u.toString());
   await client.connect();
@@ -132,17 +170,34 @@ async function main(): Promise<void> {
   await client.close();
   await app.stop();
   await fakes.stop();
+  return { closed, open, stored, peakRss, idleRss };
+}
 
-  const c = await ceiling(uri, dbName);
-  const eps = r.accepted / r.seconds;
-  const ceilingEps = c.inserted / c.seconds;
+async function main(): Promise<void> {
+  const db = await benchDatabase();
+  const uri = db.uri;
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  console.log(`app:     ${eps.toFixed(0)} events/s accepted (${r.accepted} in ${r.seconds.toFixed(1)} s, ${r.requests} requests, ${r.failures} non-200)`);
-  console.log(`         ack latency p50 ${ms(pct(r.latencies, 50))}, p95 ${ms(pct(r.latencies, 95))}, p99 ${ms(pct(r.latencies, 99))}, max ${ms(r.latencies.at(-1) ?? NaN)}`);
-  console.log(`         re-delivered events answered as duplicates: ${r.duplicates}; duplicates created: ${stored - r.sent} (stored ${stored}, distinct sent ${r.sent})`);
-  console.log(`         peak RSS of the app process: ${(peakRss / 1024 / 1024).toFixed(0)} MB (idle after start: ${(idleRss / 1024 / 1024).toFixed(0)} MB)`);
-  console.log(`ceiling: ${ceilingEps.toFixed(0)} events/s (bare insertMany, unique dedupeKey index; p50 ${ms(pct(c.latencies, 50))}, p99 ${ms(pct(c.latencies, 99))})`);
-  console.log(`ratio:   ${((eps / ceilingEps) * 100).toFixed(0)}% of the ceiling (target >= 50%), p99 target <= 50 ms, RSS target <= 300 MB`);
+  console.log(`ingest bench on ${db.kind}: ${SECONDS} s closed loop at ${CONCURRENCY} concurrent senders, then ${OPEN_SECONDS} s open loop at ${OPEN_RATE} batches/s; ${BATCH} events per batch, ${(REDELIVER * 100).toFixed(0)}% re-deliveries, app heap cap ${HEAP_MB ? `${HEAP_MB} MB` : 'Node default'}`);
+  const results: { writers: string; eps: number; r: Awaited<ReturnType<typeof benchApp>> }[] = [];
+  for (const w of WRITERS.length ? WRITERS : [undefined]) {
+    const dbName = `bench_ingest_${randomBytes(4).toString('hex')}`;
+    const r = await benchApp(uri, dbName, w);
+    const eps = r.closed.accepted / r.closed.seconds;
+    const label = w === undefined ? 'default' : String(w);
+    results.push({ writers: label, eps, r });
+    const c = r.closed;
+    console.log(`app (ORCH_INGEST_WRITERS=${label}):`);
+    console.log(`  closed loop: ${eps.toFixed(0)} events/s accepted (${c.accepted} in ${c.seconds.toFixed(1)} s, ${c.requests} requests, ${c.failures} non-200); ack p50 ${ms(pct(c.latencies, 50))}, p95 ${ms(pct(c.latencies, 95))}, p99 ${ms(pct(c.latencies, 99))}`);
+    console.log(`  open loop:   ${((OPEN_RATE * BATCH)).toFixed(0)} events/s offered, ${r.open.failures} failed; ack p50 ${ms(pct(r.open.latencies, 50))}, p95 ${ms(pct(r.open.latencies, 95))}, p99 ${ms(pct(r.open.latencies, 99))}, max ${ms(r.open.latencies.at(-1) ?? NaN)}`);
+    console.log(`  duplicates created: ${r.stored - c.sent - r.open.sent} (stored ${r.stored}, distinct sent ${c.sent + r.open.sent}; re-deliveries answered as duplicates: ${c.duplicates})`);
+    console.log(`  peak RSS of the app process: ${(r.peakRss / 1024 / 1024).toFixed(0)} MB (idle after start: ${(r.idleRss / 1024 / 1024).toFixed(0)} MB)`);
+  }
+  const c = await ceiling(uri, `bench_ceiling_${randomBytes(4).toString('hex')}`);
+  const ceilingEps = c.inserted / c.seconds;
+  console.log(`ceiling: ${ceilingEps.toFixed(0)} events/s (bare insertMany of the same documents, unique dedupeKey index, ${CONCURRENCY} in flight; p50 ${ms(pct(c.latencies, 50))}, p99 ${ms(pct(c.latencies, 99))})`);
+  for (const x of results) {
+    console.log(`ratio (writers=${x.writers}): ${((x.eps / ceilingEps) * 100).toFixed(0)}% of the ceiling (target >= 70%); open-loop p99 ${ms(pct(x.r.open.latencies, 99))} (target <= 25 ms); peak RSS ${(x.r.peakRss / 1024 / 1024).toFixed(0)} MB (target <= 300 MB)`);
+  }
   await db.stop();
   process.exit(0);
 }

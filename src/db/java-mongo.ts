@@ -82,9 +82,11 @@ export interface JavaMongo {
  * Starts the server on 127.0.0.1 (`port` 0 = a free one). Its stdin stays a pipe from this
  * process: when this process dies, even by SIGKILL, the pipe closes and the server exits.
  */
-export async function startJavaMongo(opts: { h2File?: string; port?: number; heapMb?: number; loseConditions?: boolean } = {}): Promise<JavaMongo> {
+export async function startJavaMongo(opts: { h2File?: string; port?: number; heapMb?: number; loseConditions?: boolean; fullJit?: boolean } = {}): Promise<JavaMongo> {
   const classpath = await prepareJavaMongo();
-  const args = [`-Xmx${opts.heapMb ?? 1024}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', classpath, 'orch.testbed.MongoTestServer', '--port', String(opts.port ?? 0)];
+  // Tests and development favour a fast start (C1 only, serial GC); benchmarks ask for the full JIT.
+  const jvm = opts.fullJit ? ['-XX:+UseParallelGC'] : ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+  const args = [`-Xmx${opts.heapMb ?? 1024}m`, ...jvm, '-cp', classpath, 'orch.testbed.MongoTestServer', '--port', String(opts.port ?? 0)];
   if (opts.h2File) args.push('--h2', opts.h2File);
   if (opts.loseConditions) args.push('--lose-conditions');
   const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
