@@ -27,6 +27,7 @@ interface Bed {
   decidedAt: Date;
   requestedAt: Date;
   v2From: Date;
+  sheet: { channel: string; ts: string };
 }
 
 const beds: Bed[] = [];
@@ -72,6 +73,7 @@ async function liveThrough(b: Bed): Promise<void> {
   expect((await click(b.app, sheet, 'approval_approve')).status).toBe(200);
   await until(async () => decidedBannerOf(b.fakes, sheet), 10_000, 'decided banner');
   b.companyRun = String((await finished(b, b.ids.company))._id);
+  b.sheet = { channel: sheet.channel, ts: sheet.ts };
   const approval = await b.db.Approval.findById(approvalIdOf(sheet)).lean();
   b.requestedAt = approval?.requestedAt as Date;
   b.decidedAt = approval?.decidedAt as Date;
@@ -170,8 +172,17 @@ describe.each(['neo4j', 'mongodb'] as const)('/orch why and /orch policy (%s)', 
 
   it('when the Why? button of the decided sheet is clicked, then a modal with the same story opens through views.open', async () => {
     const b = bed();
+    // The button as the redrawn (decided) sheet carries it: the banner's accessory.
+    const decided = b.fakes.slack.message(b.sheet.channel, b.sheet.ts) as { blocks?: { block_id?: string; accessory?: { action_id?: string; value?: string } }[] };
+    const why = decided.blocks?.map((x) => x.accessory).find((x) => x?.action_id === 'why_open');
+    expect(why?.value).toBe(`run:${b.companyRun}`);
     const opened = b.fakes.slack.openedViews.length;
-    const res = await b.app.slackAction({ user: { id: 'UVIEWER1', username: 'uviewer1' }, actions: [{ type: 'button', action_id: 'why_open', block_id: 'b1', value: `run:${b.companyRun}`, action_ts: `${Date.now() / 1000}` }] });
+    const res = await b.app.slackAction({
+      user: { id: 'UVIEWER1', username: 'uviewer1' },
+      channel: { id: b.sheet.channel, name: 'orch-approvals' },
+      message: { type: 'message', ts: b.sheet.ts, blocks: decided.blocks },
+      actions: [{ type: 'button', action_id: 'why_open', block_id: 'b1', value: why?.value, action_ts: `${Date.now() / 1000}` }],
+    });
     expect(res.status).toBe(200);
     const view = await until(async () => {
       const v = b.fakes.slack.openedViews.slice(opened).find((x) => JSON.stringify(x.view).includes('company-intake* v1'));
@@ -226,6 +237,42 @@ describe('/orch ask', () => {
     }
     const why = await orch(b, `ask who approved deal ${b.ids.deal}`);
     expect(why.all).toContain('"action_id":"why_open_0"');
+  });
+
+  it('when OpenAI fails (500 twice: the call and its retry), then the parser answers and the answer says so', async () => {
+    const b = neo();
+    b.fakes.openai.inject({ match: 'POST /v1/chat/completions', status: 500, times: 2 });
+    const r = await orch(b, `ask who approved deal ${b.ids.deal}?`);
+    expect(r.all).toContain('Query `who_approved`');
+    expect(r.all).toContain('understood by the built-in parser');
+    expect(r.all).toContain('OpenAI did not answer');
+  });
+
+  it('when the model picks a query with an id that does not validate, then nothing runs on it and the list of questions comes back', async () => {
+    const b = neo();
+    b.fakes.openai.respondWith((req) => (req.response_format?.json_schema?.name === 'orch_ask_query' ? { query: 'who_approved', subjectType: 'deal', subjectId: '1 OR 1=1', user: null, since: null, policyName: null, date: null } : defaultEnrichment(req)));
+    try {
+      const r = await orch(b, 'ask who signed the thing off?');
+      expect(r.all).toContain('Questions I understand');
+    } finally {
+      b.fakes.openai.respondWith(modelFor(() => b));
+    }
+  });
+
+  it('when ask has no question, or why has bad arguments, then a one-line usage comes back', async () => {
+    const b = mon();
+    expect((await orch(b, 'ask')).text).toContain('Usage: `/orch ask');
+    expect((await orch(b, 'why ticket 12')).text).toContain('Usage: `/orch why');
+    expect((await orch(b, 'policy')).text).toContain('Usage: `/orch policy');
+  });
+
+  it('when a forged Why? button names nothing orch knows how to explain, then the modal says so and the attempt is logged', async () => {
+    const b = mon();
+    const opened = b.fakes.slack.openedViews.length;
+    await b.app.slackAction({ user: { id: 'UVIEWER1', username: 'uviewer1' }, actions: [{ type: 'button', action_id: 'why_open', block_id: 'b1', value: 'ticket:<!channel>', action_ts: `${Date.now() / 1000}` }] });
+    const view = await until(async () => b.fakes.slack.openedViews[opened], 10_000, 'error modal');
+    expect(JSON.stringify(view.view)).toContain('does not name a run or a record');
+    await b.app.waitForLog(/why: unusable button value/, 5_000);
   });
 
   it('when a question cannot be mapped, then the answer lists the questions orch understands (with and without OpenAI)', async () => {

@@ -153,6 +153,28 @@ describe('/orch ask without OpenAI: the deterministic parser', () => {
   });
 });
 
+describe('hostile values in every EXPLAIN builder', () => {
+  const st = story({ subject: { kind: 'company', id: '9101' }, sourceNote: HOSTILE, runs: [{ ...story().runs[0]!, workflowId: HOSTILE, error: HOSTILE }], writes: [{ runId: 'run_1', system: HOSTILE, target: HOSTILE, recordId: HOSTILE, op: HOSTILE, performed: false }] });
+  const decided = { approvalId: 'apr_1', runId: 'run_1', title: HOSTILE, decision: 'approve', at: '2026-11-20T10:04:00.000Z', reason: HOSTILE, sheet: null, policy: { name: HOSTILE, version: HOSTILE } };
+  const answers = {
+    who: { query: 'who_approved', story: st },
+    why: { query: 'why_approved', story: st },
+    changed: { query: 'what_changed', story: st, since: null, changes: [{ runId: 'run_1', approvalId: 'apr_1', at: null, field: HOSTILE, kind: HOSTILE, old: HOSTILE, new: HOSTILE }] },
+    by: { query: 'approvals_by', user: HOSTILE, since: '2026-11-01T00:00:00.000Z', source: 'neo4j', approvals: [decided] },
+    waiting: { query: 'waiting_for_me', user: 'U1', canDecide: true, approvals: [{ approvalId: 'apr_1', runId: 'run_1', title: HOSTILE, requestedAt: null, sheet: null }], exceptions: [{ exceptionId: HOSTILE, type: HOSTILE, severity: HOSTILE, title: HOSTILE }] },
+  } as const;
+  it('when story texts, answers and notes carry Slack markup, then none survives in blocks or top-level text (why, modal, every ask answer)', () => {
+    const why = buildWhy(st);
+    expectNoMarkup(texts(why.blocks) + why.text + texts(buildWhyModal(st).blocks));
+    for (const [name, result] of Object.entries(answers)) {
+      const a = buildAskAnswer(HOSTILE, { ok: true, via: 'openai', note: HOSTILE, result: result as never });
+      expectNoMarkup(texts(a.blocks) + a.text);
+      expectWithinLimits(a.blocks as AnyBlock[], SLACK_LIMITS.messageBlocks);
+      expect(texts(a.blocks), name).toContain('&lt;!channel&gt;');
+    }
+  });
+});
+
 describe('buildPolicyAsOf', () => {
   it('when a version was in force, then rules, thresholds, validity and author are shown; otherwise the known names', () => {
     const res = buildPolicyAsOf('company-intake', { source: 'neo4j', at: '2026-11-22T23:59:59.999Z', known: ['company-intake'], policy: { name: 'company-intake', version: 1, description: HOSTILE, rules: [{ id: 'large_company', description: 'More than 1000 employees', when: { field: 'employees', op: 'gt', value: 1000 }, level: 'MEDIUM' }], thresholds: { employees: 1000 }, validFrom: '1970-01-01T00:00:00.000Z', validTo: '2026-11-25T00:00:00.000Z', createdBy: 'seed' } });
