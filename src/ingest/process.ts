@@ -70,7 +70,8 @@ async function unitEvents(models: ProcessDeps['models'], u: ClaimedUnit): Promis
 /** Event statuses, one update by id each, in one unordered bulk. */
 async function markEvents(models: ProcessDeps['models'], unitId: string, ids: string[], status: string, reason?: string): Promise<void> {
   if (ids.length === 0) return;
-  const $set = { status, unitId, ...(reason ? { reason } : {}) };
+  // statusAt: when the status last changed (retention keeps failed events until this + ORCH_RETENTION_DAYS).
+  const $set = { status, unitId, statusAt: new Date(), ...(reason ? { reason } : {}) };
   await models.WebhookEvent.collection.bulkWrite(ids.map((id) => ({ updateOne: { filter: { _id: id as never }, update: { $set } } })), { ordered: false });
 }
 

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import Bottleneck from 'bottleneck';
 import { Counter } from 'prom-client';
 import type { KnownBlock } from '@slack/types';
@@ -40,13 +41,17 @@ export interface AlertOptions {
 
 interface State {
   limiter: Bottleneck;
-  emails: Map<string, { userId: string | null; at: number }>;
+  /** Slack user by email: bounded (EMAIL_CACHE_MAX, least recently used evicted) and expiring (lookupTtlMs). */
+  emails: LRUCache<string, { userId: string | null; at: number }>;
   timers: Map<string, NodeJS.Timeout>;
   counter: Counter<'kind' | 'outcome'>;
   opts: Required<AlertOptions>;
 }
 
 const states = new WeakMap<object, State>();
+
+/** Slack users remembered by email at most (personal data: bounded and evicting). */
+export const EMAIL_CACHE_MAX = 5000;
 
 /** Per-app state (limiter, caches), keyed by the models object so tests running several apps stay apart. */
 export function configureAlerts(ctx: AlertCtx, options: AlertOptions = {}): State {
@@ -64,7 +69,7 @@ export function configureAlerts(ctx: AlertCtx, options: AlertOptions = {}): Stat
       highWater: 500,
       strategy: Bottleneck.strategy.OVERFLOW,
     }),
-    emails: old?.emails ?? new Map(),
+    emails: old?.emails ?? new LRUCache({ max: EMAIL_CACHE_MAX, ttl: opts.lookupTtlMs }),
     timers: new Map(),
     counter:
       old?.counter ??

@@ -26,11 +26,16 @@ const webhookEventSchema = new Schema(
     unitId: { type: String },
     raw: { type: Schema.Types.Mixed, required: true },
     receivedAt: { type: Date, required: true, default: () => new Date() },
+    /** When `status` last changed (processing, replay); retention counts from it (src/services/retention.ts). */
+    statusAt: { type: Date },
+    /** Set when the contact's PII was removed (`/orch forget`, privacy deletion): see docs/operations.md. */
+    forgotten: { at: Date, by: String, reason: String },
   },
   { timestamps: false, versionKey: false, minimize: false },
 );
 webhookEventSchema.index({ status: 1, receivedAt: -1 });
 webhookEventSchema.index({ objectType: 1, objectId: 1, occurredAt: 1 });
+webhookEventSchema.index({ batchId: 1 });
 
 export type WebhookEventDoc = InferSchemaType<typeof webhookEventSchema>;
 export const webhookEventModel = (conn: Connection) => conn.model('WebhookEvent', webhookEventSchema, 'webhook_events');
