@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import type { AppContext } from '../src/context.ts';
 import { registerExceptionListeners } from './actions/exceptions.ts';
 import { registerApprovalListeners } from './actions/approvals.ts';
+import { registerRevealListeners } from './actions/pii-reveal.ts';
 import { registerCommands, type SurfaceHooks } from './commands/index.ts';
 import { registerSurfaceActions } from './actions/surfaces.ts';
 import { registerAppHome } from './events/app-home.ts';
@@ -13,6 +14,7 @@ import { registerWhyListeners } from './actions/why.ts';
 export function registerListeners(app: App, ctx: AppContext, hooks: SurfaceHooks = {}): void {
   registerApprovalListeners(app, ctx);
   registerExceptionListeners(app, ctx);
+  registerRevealListeners(app, ctx);
   registerCommands(app, ctx, hooks);
   registerSurfaceActions(app, ctx);
   registerAppHome(app, ctx);

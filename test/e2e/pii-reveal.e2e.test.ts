@@ -1,0 +1,128 @@
+/**
+ * Issue 12 items 4 and 5 through real Slack interactions against the fakes: personal data is
+ * masked on the sheet; an admin reveals it with a stated reason (audited, shown only to them in a
+ * modal); a viewer is refused politely (audited); nothing raw ever reaches a channel.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mongoose from 'mongoose';
+import { createModels, type Models } from '../../src/db/models/index.ts';
+import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
+import { startFakes, type Fakes } from '../fakes/index.ts';
+import { uniqueMongoUri } from '../helpers/db.ts';
+import { until } from '../helpers/ingest.ts';
+import { APPROVALS_CHANNEL, companyWebhook, textOf, waitForSheet } from '../helpers/approvals.ts';
+
+let fakes: Fakes;
+let app: AppProcess;
+let conn: mongoose.Connection;
+let db: Models;
+
+beforeAll(async () => {
+  fakes = await startFakes();
+  const { uri } = uniqueMongoUri('pii_reveal');
+  app = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_MODE: 'dry-run', ORCH_RUNS_POLL: '200ms', LOG_LEVEL: 'warn' } });
+  conn = await mongoose.createConnection(uri).asPromise();
+  db = createModels(conn);
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await conn?.close();
+  await fakes?.stop();
+});
+
+type Msg = Fakes['slack']['messages'][number];
+type Button = { action_id?: string; value?: string };
+
+function revealValue(m: Msg): string | undefined {
+  for (const b of (m.blocks ?? []) as { type: string; elements?: Button[] }[]) {
+    const hit = b.type === 'actions' ? b.elements?.find((e) => e.action_id === 'pii_reveal') : undefined;
+    if (hit) return hit.value;
+  }
+  return undefined;
+}
+
+function clickReveal(m: Msg, value: string, user: string) {
+  return app.slackAction({
+    type: 'block_actions',
+    user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'TORCH' },
+    channel: { id: m.channel, name: APPROVALS_CHANNEL },
+    message: { type: 'message', ts: m.ts, text: m.text, blocks: m.blocks },
+    container: { type: 'message', message_ts: m.ts, channel_id: m.channel, is_ephemeral: false },
+    actions: [{ type: 'button', action_id: 'pii_reveal', block_id: 'approval_actions', value, action_ts: `${Date.now() / 1000}` }],
+  });
+}
+
+function submitReason(privateMetadata: string, reason: string, user = 'UADMIN1') {
+  return app.slackAction({
+    type: 'view_submission',
+    user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'TORCH' },
+    view: {
+      id: 'VREVEAL1', team_id: 'TORCH', type: 'modal', callback_id: 'pii_reveal_modal', private_metadata: privateMetadata, hash: 'h1',
+      state: { values: { reveal_reason_block: { reveal_reason_input: { type: 'plain_text_input', value: reason } } } },
+      blocks: [], app_id: 'AORCH', bot_id: 'BORCHBOT',
+    },
+  });
+}
+
+const RAW_PHONE = '415 555 4567';
+const RAW_EMAIL = 'jane.doe@acme-bank.com';
+const everythingPosted = () => JSON.stringify([fakes.slack.messages, fakes.slack.ephemerals, fakes.slack.responses]);
+
+describe('PII on the approval sheet: masked, revealed with a reason', () => {
+  let sheet: Msg;
+  let value: string;
+
+  it('when a company name carries a phone number and an email, then the sheet masks both and offers Reveal', async () => {
+    await companyWebhook(app, fakes, '7301', { name: `Acme Bank (call ${RAW_PHONE} or ${RAW_EMAIL})`, domain: 'acme-bank.com', industry: 'BANKING', numberofemployees: '50', annualrevenue: '25000000.5' });
+    sheet = await waitForSheet(fakes, 'Acme Bank');
+    const text = textOf(sheet);
+    expect(text).toContain('*** *** 4567');
+    expect(text).toContain('j***@acme-bank.com');
+    expect(text).not.toContain(RAW_PHONE);
+    expect(text).not.toContain(RAW_EMAIL);
+    expect(sheet.text).toContain('*** *** 4567');
+    // Amounts are never masked.
+    expect(text).toContain('25,000,000.5');
+    value = revealValue(sheet) as string;
+    expect(value).toMatch(/^approval:/);
+  });
+
+  it('when a viewer clicks Reveal, then they are refused politely, the refusal is audited and no modal opens', async () => {
+    const opened = fakes.slack.openedViews.length;
+    const res = await clickReveal(sheet, value, 'UVIEWER9');
+    expect(res.status).toBe(200);
+    const refusal = await until(async () => fakes.slack.ephemerals.find((e) => e.user === 'UVIEWER9'), 10_000, 'refusal ephemeral');
+    expect(refusal.text).toMatch(/only admins can reveal personal data/i);
+    const audit = await until(async () => db.AuditEntry.findOne({ action: 'pii.reveal', actor: 'UVIEWER9' }).lean(), 10_000, 'refusal audit');
+    expect(audit).toMatchObject({ outcome: 'refused', target: value });
+    expect(fakes.slack.openedViews.length).toBe(opened);
+  });
+
+  it('when an admin clicks Reveal, then a modal asks for a reason, an empty one is refused, and a real one shows the raw values to them only (audited)', async () => {
+    const res = await clickReveal(sheet, value, 'UADMIN1');
+    expect(res.status).toBe(200);
+    const modal = await until(async () => fakes.slack.openedViews.find((v) => v.view.callback_id === 'pii_reveal_modal'), 10_000, 'reason modal');
+    const meta = modal.view.private_metadata as string;
+    expect(JSON.stringify(modal.view)).not.toContain(RAW_PHONE);
+
+    const empty = await submitReason(meta, '  ');
+    expect(empty.body).toMatchObject({ response_action: 'errors', errors: { reveal_reason_block: expect.stringMatching(/why/i) } });
+    expect(await db.AuditEntry.countDocuments({ action: 'pii.reveal', actor: 'UADMIN1' })).toBe(0);
+
+    const shown = await submitReason(meta, 'calling the customer back about the renewal');
+    const body = shown.body as { response_action: string; view: { blocks: unknown[] } };
+    expect(body.response_action).toBe('update');
+    const revealed = JSON.stringify(body.view);
+    expect(revealed).toContain(RAW_PHONE);
+    expect(revealed).toContain(RAW_EMAIL);
+
+    const audit = await db.AuditEntry.findOne({ action: 'pii.reveal', actor: 'UADMIN1' }).lean();
+    expect(audit).toMatchObject({ outcome: 'allowed', target: value, reason: 'calling the customer back about the renewal' });
+    expect((audit?.details as { fields: string[] }).fields).toContain('Title');
+    expect(audit?.details).toMatchObject({ kind: 'approval', objectType: 'company', objectId: '7301' });
+    // Never in a channel, an ephemeral or a response_url reply.
+    expect(everythingPosted()).not.toContain(RAW_PHONE);
+    expect(everythingPosted()).not.toContain(RAW_EMAIL);
+  });
+});
