@@ -14,6 +14,8 @@ export interface RunRow {
   startedAt: Date;
   finishedAt?: Date | null;
   error?: string | null;
+  /** How a finished run ended (approved, rejected, expired, written, no_changes, ...). */
+  result?: { outcome?: string | null } | null;
 }
 
 export interface RunListFilters {
@@ -38,7 +40,9 @@ export function runLine(r: RunRow, now: Date): string {
   const object = r.objectType ? ` · ${esc(r.objectType)} ${esc(r.objectId ?? '')}` : '';
   const took = r.finishedAt ? ` · took ${duration(new Date(r.finishedAt).getTime() - new Date(r.startedAt).getTime())}` : '';
   const err = r.status === 'FAILED' && r.error ? `\n> ${safe(r.error, 150).replace(/\n/g, ' ')}` : '';
-  return `${icon} \`${esc(r._id)}\` *${esc(r.workflowId)}*${object} · ${esc(r.status)} · ${ago(r.startedAt, now)}${took}${err}`;
+  // A rejected (or expired, unchanged...) run is COMPLETED too: its outcome says how it ended.
+  const outcome = r.result?.outcome && r.result.outcome !== 'completed' ? ` (${esc(r.result.outcome)})` : '';
+  return `${icon} \`${esc(r._id)}\` *${esc(r.workflowId)}*${object} · ${esc(r.status)}${outcome} · ${ago(r.startedAt, now)}${took}${err}`;
 }
 
 function describeFilters(f: RunListFilters): string {

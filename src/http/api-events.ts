@@ -3,12 +3,13 @@ import { EVENT_STATUSES } from '../db/models/webhook-event.ts';
 import { UNIT_STATUSES } from '../db/models/work-unit.ts';
 import { authorize } from '../services/rbac.ts';
 import { HttpError } from './errors.ts';
+import { pageLimit } from './paging.ts';
 import { actorOf } from './api-auth.ts';
 import { replayEvents, type ReplayDeps } from '../ingest/replay.ts';
 
 /** `?limit=` (1..200, default 50) and `?next=` (the cursor from the previous page). */
 function page(req: Request): { limit: number; next?: string } {
-  const limit = Math.min(200, Math.max(1, Number(req.query.limit ?? 50) || 50));
+  const limit = pageLimit(req);
   const next = typeof req.query.next === 'string' && req.query.next ? req.query.next : undefined;
   return next ? { limit, next } : { limit };
 }

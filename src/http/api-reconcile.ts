@@ -10,6 +10,7 @@ import { EXCEPTION_TYPES } from '../reconcile/types.ts';
 import { authorize } from '../services/rbac.ts';
 import { requestReconciliation } from '../../jobs/reconcile.ts';
 import { HttpError } from './errors.ts';
+import { pageLimit } from './paging.ts';
 import { actorOf } from './api-auth.ts';
 
 /** /api/reconcile, /api/reconcile/reports, /api/exceptions. */
@@ -26,9 +27,7 @@ const REFUSAL_STATUS: Record<FixRefusal, number> = {
   reason_required: 400,
 };
 
-function limitOf(req: Request): number {
-  return Math.min(200, Math.max(1, Number(req.query.limit ?? 50) || 50));
-}
+const limitOf = pageLimit;
 
 function pick(req: Request, key: string, allowed: readonly string[]): string | undefined {
   const v = req.query[key];

@@ -9,11 +9,10 @@ import { backtestIdOf, savePolicyVersion } from '../services/policy-save.ts';
 import { authorize } from '../services/rbac.ts';
 import { cancelRun, retryRun } from '../../workflows/run-control.ts';
 import { HttpError } from './errors.ts';
+import { pageLimit } from './paging.ts';
 import { actorOf } from './api-auth.ts';
 
-function limitOf(req: Request): number {
-  return Math.min(200, Math.max(1, Number(req.query.limit ?? 50) || 50));
-}
+const limitOf = pageLimit;
 
 function oneOf(req: Request, key: string, allowed: readonly string[]): string | undefined {
   const v = req.query[key];
@@ -46,6 +45,8 @@ export function runView(r: Record<string, unknown>) {
     attempts: r.attempts ?? 0,
     error: r.error ?? null,
     errorClass: r.errorClass ?? null,
+    // How a finished run ended (approved, rejected, expired, written, no_changes, ...): a rejected run is COMPLETED with outcome "rejected".
+    outcome: ((r.result ?? {}) as { outcome?: unknown }).outcome ?? null,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt ?? null,
   };

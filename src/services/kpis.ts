@@ -181,7 +181,7 @@ export function computeKpis(input: KpiInput): Kpis {
 }
 
 export const ACTIVE_RUN_STATUSES = ['PENDING', 'RUNNING', 'WAITING_APPROVAL'] as const;
-const RUN_FIELDS = { workflowId: 1, status: 1, objectType: 1, objectId: 1, startedAt: 1, finishedAt: 1, approvalWaitMs: 1, retried: 1, attempts: 1, error: 1 };
+const RUN_FIELDS = { workflowId: 1, status: 1, objectType: 1, objectId: 1, startedAt: 1, finishedAt: 1, approvalWaitMs: 1, retried: 1, attempts: 1, error: 1, 'result.outcome': 1 };
 const APPROVAL_FIELDS = { runId: 1, status: 1, title: 1, workflowId: 1, objectType: 1, objectId: 1, requestedAt: 1, decidedAt: 1 };
 const EXCEPTION_FIELDS = { runId: 1, status: 1, type: 1, severity: 1, title: 1, objectType: 1, objectId: 1, firstSeenAt: 1, lastSeenAt: 1 };
 

@@ -24,7 +24,7 @@ export interface RunPage {
   source: 'snapshot' | 'query';
 }
 
-const FIELDS = { workflowId: 1, status: 1, objectType: 1, objectId: 1, startedAt: 1, finishedAt: 1, error: 1 };
+const FIELDS = { workflowId: 1, status: 1, objectType: 1, objectId: 1, startedAt: 1, finishedAt: 1, error: 1, 'result.outcome': 1 };
 
 export function encodeCursor(c: RunCursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');

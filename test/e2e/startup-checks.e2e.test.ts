@@ -44,6 +44,10 @@ describe('start-up checks a new user meets', () => {
       const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toContain('orch_');
+      // A list asked for more than a page holds is refused with the range, not silently cut.
+      const tooMany = await app.api<{ error: string; message: string }>('GET', '/api/runs?limit=500');
+      expect(tooMany.status).toBe(400);
+      expect(tooMany.body).toMatchObject({ error: 'invalid_limit' });
     } finally {
       await app.stop();
     }
