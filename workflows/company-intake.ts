@@ -11,6 +11,7 @@ import { WorkflowError } from './errors.ts';
 import { evaluatePolicy } from './policy-eval.ts';
 import { recordPolicyFacts } from './policy-facts.ts';
 import { postOutcome } from './report.ts';
+import { assertWritesConfigured } from './write-targets.ts';
 import { RunState, type NodeFn, type RunStateValue, type WorkflowDeps } from './types.ts';
 
 export const COMPANY_INTAKE = 'company-intake';
@@ -94,6 +95,8 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
       const intendedWrites: IntendedWrite[] = noChanges
         ? []
         : [{ system: 'airtable', target: MIRROR_TABLE, op: 'upsert', key: `${MIRROR_ID_FIELD}=${c.hubspotId}`, fields: toMirrorFields(c.hubspotId, s.raw ?? {}) }];
+      // Before the sheet: a live write to an unconfigured service fails now, naming the variables.
+      assertWritesConfigured(deps, s, intendedWrites);
       return { policy, evaluation, intendedWrites, outcome: noChanges ? 'no_changes' : 'pending' };
     },
     approval: async (s) => {

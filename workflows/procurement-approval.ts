@@ -7,6 +7,7 @@ import { WorkflowError } from './errors.ts';
 import { evaluatePolicy } from './policy-eval.ts';
 import { recordPolicyFacts } from './policy-facts.ts';
 import { postOutcome } from './report.ts';
+import { assertWritesConfigured } from './write-targets.ts';
 import { RunState, type NodeFn, type RunStateValue, type WorkflowDeps } from './types.ts';
 
 export const PROCUREMENT_APPROVAL = 'procurement-approval';
@@ -72,6 +73,8 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
       await recordPolicyFacts(ctx.models, s.runId, policy, facts, evaluation);
       const before = toText(s.raw?.[STATUS_PROPERTY]);
       const diff = [{ field: STATUS_PROPERTY, kind: before ? ('changed' as const) : ('added' as const), old: before, new: 'approved (on approve) / rejected (on reject)' }];
+      // Before the sheet: a live write to an unconfigured service fails now, naming the variables.
+      if (evaluation.needsApproval) assertWritesConfigured(deps, s, plannedWrites(d));
       return { policy, evaluation, diff, intendedWrites: plannedWrites(d), outcome: evaluation.needsApproval ? 'pending' : 'not_required' };
     },
     approval: async (s) => {
