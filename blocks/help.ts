@@ -30,5 +30,6 @@ export function buildHelp(entries: HelpEntry[], opts: HelpOptions = {}): { text:
   const lines = entries.map((e) => `\`/orch ${esc(e.usage)}\` — ${esc(e.summary, 300)}${ROLE_NOTE[e.role]}`);
   blocks.push({ type: 'section', block_id: 'help_commands', text: mrkdwn(`*orch commands*\n${lines.join('\n')}`, SLACK_LIMITS.sectionText) });
   blocks.push({ type: 'context', block_id: 'help_roles', elements: [mrkdwn('Roles: *viewer* reads, *operator* also retries and replays, *admin* also approves, cancels, sets roles and the mode.')] });
+  blocks.push({ type: 'context', block_id: 'help_explain', elements: [mrkdwn('Why did something happen? `/orch why company 9101` tells the story (events, runs, approvals under which policy version, writes, exceptions); `/orch ask who approved deal 4242?` answers in plain words; the *Why?* button on decided sheets and exception cards does the same.')] });
   return { text, blocks };
 }
