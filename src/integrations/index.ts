@@ -45,7 +45,7 @@ export function createIntegrations(config: Config, logger: Logger, metrics: Pick
     metrics,
   });
   if (!hubspot) throw new Error('HUBSPOT_ACCESS_TOKEN is required');
-  const airtable = createAirtable({ apiKey: config.AIRTABLE_API_KEY, baseId: config.AIRTABLE_BASE_ID, endpointUrl: config.AIRTABLE_API_URL, logger, metrics });
+  const airtable = createAirtable({ apiKey: config.AIRTABLE_API_KEY, baseId: config.AIRTABLE_BASE_ID, endpointUrl: config.AIRTABLE_API_URL, ratePerSecond: config.AIRTABLE_RATE_LIMIT, logger, metrics });
   const notion = createNotion({ token: config.NOTION_TOKEN, baseUrl: config.NOTION_API_URL, sopDatabaseId: config.NOTION_SOP_DATABASE_ID, logger, metrics });
   const openai = createOpenAI({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, logger, metrics });
   const calendar = createGoogleCalendar({ serviceAccountKey: config.GOOGLE_SERVICE_ACCOUNT_KEY, calendarId: config.GOOGLE_CALENDAR_ID, rootUrl: config.GOOGLE_API_URL, logger, metrics });

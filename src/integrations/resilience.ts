@@ -1,4 +1,5 @@
 import Bottleneck from 'bottleneck';
+import pThrottle from 'p-throttle';
 import CircuitBreaker from 'opossum';
 import pRetry, { AbortError } from 'p-retry';
 import { Counter, Registry } from 'prom-client';
@@ -69,13 +70,33 @@ export function integrationMetrics(registry: Registry) {
   };
 }
 
+export interface Limiter {
+  schedule<T>(fn: () => Promise<T>): Promise<T>;
+  stop(): Promise<void>;
+}
+
 /**
- * Bottleneck has no rolling window: spacing request starts by window/max keeps any window at or under
- * max. 10% headroom absorbs network jitter between our start time and the server's arrival time.
+ * A rolling window: at most `max` request starts in any `windowMs` (10% headroom absorbs network
+ * jitter between our start time and the server's arrival time), bursts allowed, so an idle
+ * adapter answers at once instead of spacing every call by window/max. Bottleneck bounds the
+ * requests in flight and drops the queue on stop.
  */
-export function limiterFor(rate: RateLimit | undefined): Bottleneck | undefined {
+export function limiterFor(rate: RateLimit | undefined): Limiter | undefined {
   if (!rate) return undefined;
-  return new Bottleneck({ minTime: Math.ceil((rate.windowMs * 1.1) / rate.max), maxConcurrent: rate.maxConcurrent ?? 10 });
+  const inFlight = new Bottleneck({ maxConcurrent: rate.maxConcurrent ?? 10 });
+  const stopped = new AbortController();
+  const slot = pThrottle({ limit: rate.max, interval: Math.ceil(rate.windowMs * 1.1), strict: true, signal: stopped.signal })(() => undefined);
+  return {
+    schedule: (fn) =>
+      inFlight.schedule(async () => {
+        await slot();
+        return fn();
+      }),
+    stop: async () => {
+      stopped.abort(new Error('adapter stopped'));
+      await inFlight.stop({ dropWaitingJobs: true }).catch(() => undefined);
+    },
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -163,7 +184,7 @@ export function createResilience(deps: ResilienceDeps): Resilient {
     },
     stop: async () => {
       breaker.shutdown();
-      if (limiter) await limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
+      if (limiter) await limiter.stop().catch(() => undefined);
     },
   };
 }
