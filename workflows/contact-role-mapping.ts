@@ -34,7 +34,7 @@ function plannedWrites(x: ContactExtra, notionChecklist: boolean, accountMissing
   const c = x.contact;
   const fields = { ...toContactFields(c.id, c.properties, x.role, x.seniority), [CONTACT_ACCOUNT_FIELD]: x.company ? `Accounts row of company ${x.company.id}` : null, [CONTACT_CHECKLIST_FIELD]: notionChecklist ? 'Notion checklist page' : 'checklist items as text' };
   return [
-    ...(x.company && accountMissing ? [{ system: 'airtable' as const, target: 'Accounts', op: 'upsert' as const, key: `HubSpot Id=${x.company.id}`, fields: { 'HubSpot Id': x.company.id, Name: toText(x.company.properties.name) } }] : []),
+    ...(x.company && accountMissing ? [{ system: 'airtable' as const, target: 'Accounts', op: 'upsert' as const, key: `HubSpot Id=${x.company.id} (only if the company has no row yet)`, fields: { 'HubSpot Id': x.company.id, Name: toText(x.company.properties.name) } }] : []),
     ...(notionChecklist ? [{ system: 'notion' as const, target: 'checklist', op: 'create' as const, key: `Key=${c.id}:${x.role}`, fields: { items: defaultRoleTables().checklists[x.role].length } }] : []),
     { system: 'airtable', target: CONTACTS_TABLE, op: 'upsert', key: `${CONTACT_ID_FIELD}=${c.id}`, fields },
     { system: 'hubspot', target: 'contacts', op: 'update', key: c.id, fields: { [ROLE_PROPERTY]: x.role, [SENIORITY_PROPERTY]: x.seniority } },
@@ -74,9 +74,10 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
       const desired = toContactFields(x.contact.id, x.contact.properties, x.role, x.seniority);
       const found = integrations.airtable ? await integrations.airtable.findByField(CONTACTS_TABLE, CONTACT_ID_FIELD, x.contact.id) : [];
       const mirror = found[0] ? { id: found[0].id, fields: found[0].fields } : null;
-      const accountMissing = x.company && integrations.airtable ? (await integrations.airtable.findByField('Accounts', 'HubSpot Id', x.company.id)).length === 0 : Boolean(x.company);
       const current = mirror ? Object.fromEntries(Object.keys(desired).map((k) => [k, mirror.fields[k] ?? null])) : {};
       const diff = computeDiff(current, desired);
+      // A linked row (Account set) means the Accounts row existed; the write step creates it when missing (one Airtable read less here: 5 requests/s per base).
+      const accountMissing = Boolean(x.company) && !(Array.isArray(mirror?.fields[CONTACT_ACCOUNT_FIELD]) && (mirror?.fields[CONTACT_ACCOUNT_FIELD] as unknown[]).length > 0);
       const inSync = mirror && diff.length === 0 && !accountMissing && toText(x.contact.properties[ROLE_PROPERTY]) === x.role && toText(x.contact.properties[SENIORITY_PROPERTY]) === x.seniority;
       const intendedWrites = inSync ? [] : plannedWrites(x, Boolean(checklistDb && integrations.notion), accountMissing);
       return { policy, evaluation, mirror, diff, intendedWrites, outcome: inSync ? 'no_changes' : 'pending', ...withExtra(s, { accountMissing }) };
