@@ -18,7 +18,7 @@ const STAGES = ['appointmentscheduled', 'qualifiedtobuy', 'contractsent', 'procu
 async function seed(uri: string, dbName: string): Promise<number> {
   const client = new MongoClient(uri);
   await client.connect();
-  const runs = client.db(dbName).collection('runs');
+  const runs = client.db(dbName).collection<{ _id: string }>('runs');
   const t0 = performance.now();
   const now = Date.now();
   for (const workflow of ['procurement-approval', 'company-intake']) {

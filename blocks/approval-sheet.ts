@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import { buildProgressBlock, type ApprovalProgress } from './approval-progress.ts';
 import { buildDiffBlocks, type DiffEntry } from './diff.ts';
 import { buildChoiceBlocks, type ApprovalChoice } from './approval-choice.ts';
 import { capBlocks, escapeMrkdwn, moreBlock, plain, SLACK_LIMITS, truncate } from './limits.ts';
@@ -45,6 +46,8 @@ export interface ApprovalSheetInput {
   choice?: ApprovalChoice;
   /** The option chosen at Approve time. */
   chosen?: string | null;
+  /** N-of-M progress: votes so far and who may still approve (blocks/approval-progress.ts). */
+  progress?: ApprovalProgress;
 }
 
 export interface DecisionInfo {
@@ -154,12 +157,18 @@ export function buildApprovalSheet(s: ApprovalSheetInput, decided?: DecisionInfo
     ...flagBlocks(s),
     ...writesBlocks(s),
     policyBlock(s),
+    ...progressBlocks(s),
   ];
   const choice = buildChoiceBlocks(s.choice, decided ? { chosen: s.chosen ?? null, decision: decided.decision } : undefined);
   const tail: KnownBlock[] = decided ? [...choice, decisionBanner(decided)] : [...choice, actionsBlock(s)];
   // Keep the actions/banner whatever happens to the middle.
   const body = capBlocks<KnownBlock>(blocks, SLACK_LIMITS.messageBlocks - tail.length, (n) => moreBlock(n) as KnownBlock);
   return [...body, ...tail];
+}
+
+function progressBlocks(s: ApprovalSheetInput): KnownBlock[] {
+  const b = s.progress ? buildProgressBlock(s.progress) : null;
+  return b ? [b] : [];
 }
 
 export function decisionBanner(d: DecisionInfo): KnownBlock {

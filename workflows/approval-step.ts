@@ -5,6 +5,9 @@ import { createHash } from 'node:crypto';
 import { sheetInputOf, type ApprovalLike } from '../src/services/approval-view.ts';
 import { slackError } from './slack-errors.ts';
 import type { ResumeDecision, RunStateValue, WorkflowDeps } from './types.ts';
+import { ONE_ADMIN, requirementFor, type RuleWithApprovals } from './approval-requirement.ts';
+import { approvalSubject } from './approval-subject.ts';
+import { askedAt } from '../src/services/approvers.ts';
 
 export interface ApprovalRequest {
   step: string;
@@ -39,6 +42,9 @@ export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, 
   let approval = (await Approval.findById(id).lean()) as unknown as StoredLike | null;
   if (!approval) {
     const now = new Date();
+    // Who must approve, decided by the policy version in force (N-of-M, levels): stored with the snapshot.
+    const requirement = requirementFor((state.policy?.rules ?? []) as RuleWithApprovals[], state.evaluation ?? { needsApproval: true, matched: [] }) ?? { ruleId: null, levels: [ONE_ADMIN] };
+    const subject = await approvalSubject(deps, state);
     const doc = {
       _id: id,
       runId: state.runId,
@@ -58,6 +64,12 @@ export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, 
       mode: state.mode,
       requestedAt: now,
       expiresAt: new Date(now.getTime() + ctx.config.ORCH_APPROVAL_TTL),
+      requirement,
+      level: 0,
+      levelVotes: 0,
+      votes: [],
+      levelApprovers: await askedAt(ctx.models, (requirement.levels[0] ?? ONE_ADMIN).from),
+      ...(subject ? { subject } : {}),
     };
     const input = sheetInputOf(doc);
     let res;

@@ -36,6 +36,7 @@ export function approveHandler(ctx: AppContext) {
       const res = await decideApproval(ctx, { approvalId: action.value ?? '', decision: 'approve', actor, ...(chosen ? { chosen } : {}) });
       if (!res.ok) return await tellUser(ctx, channel, actor, refusalText(res));
       await updateDecidedMessage(ctx, res.approval, { channel, ts: body.message?.ts });
+      if (res.pending) await tellUser(ctx, channel, actor, ':ballot_box_with_check: Your approval is counted; the sheet shows who else still has to approve.');
     } catch (err) {
       ctx.logger.error('approve failed', { approvalId: action.value, error: (err as Error).message });
       await tellUser(ctx, channel, actor, ':warning: The approval could not be recorded; please try again.');

@@ -1,7 +1,9 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { AppContext } from '../../src/context.ts';
 import { buildRejectModal } from '../../blocks/approval-modals.ts';
-import { authorize } from '../../src/services/rbac.ts';
+import { authorize, roleOf } from '../../src/services/rbac.ts';
+import { voterFor } from '../../src/services/approvers.ts';
+import type { ApprovalRequirement } from '../../workflows/approval-requirement.ts';
 import { approvalExistsSoon, refusalText } from '../../src/services/approvals.ts';
 import { tellUser } from './approval-approve.ts';
 
@@ -16,9 +18,12 @@ export function rejectHandler(ctx: AppContext) {
     const approvalId = action.value ?? '';
     try {
       await approvalExistsSoon(ctx.models, approvalId);
-      const approval = await ctx.models.Approval.findById(approvalId, { status: 1, title: 1, decidedBy: 1, decidedAt: 1 }).lean();
+      const approval = await ctx.models.Approval.findById(approvalId, { status: 1, title: 1, decidedBy: 1, decidedAt: 1, requirement: 1, level: 1, votes: 1 }).lean();
       if (!approval) return await tellUser(ctx, channel, actor, refusalText({ ok: false, reason: 'not_found' }));
-      if (!(await authorize(ctx.models, actor, 'admin', 'approval.reject', approvalId))) {
+      // N-of-M: the approvers of the current level may reject (decideApproval checks again).
+      const level = (approval.requirement as ApprovalRequirement | undefined)?.levels[approval.level ?? 0];
+      const mayReject = level && (await roleOf(ctx.models, actor)) !== 'admin' ? Boolean(await voterFor(ctx.models, level.from, actor, [])) : false;
+      if (!mayReject && !(await authorize(ctx.models, actor, 'admin', 'approval.reject', approvalId))) {
         return await tellUser(ctx, channel, actor, refusalText({ ok: false, reason: 'not_admin' }));
       }
       if (approval.status !== 'PENDING') {

@@ -58,7 +58,7 @@ function approvalView(a: Record<string, unknown>) {
 }
 
 const decisionBody = z.object({ decision: z.enum(['approve', 'reject']), actor: z.string().min(1).optional(), reason: z.string().max(2000).optional() });
-const ERROR_STATUS = { not_found: 404, not_admin: 403, already_decided: 409, reason_required: 400 } as const;
+const ERROR_STATUS = { not_found: 404, not_admin: 403, not_approver: 403, self_approval: 403, already_voted: 409, already_decided: 409, reason_required: 400 } as const;
 
 /** The authenticated caller (api-auth.ts), who must be an admin; a refusal is audited. */
 async function requireAdmin(ctx: AppContext, req: Request, res: Response, action: string, target: string): Promise<string> {
@@ -134,10 +134,10 @@ export function runsApi(ctx: AppContext): Router {
     const result = await decideApproval(ctx, { approvalId: req.params.id, actor: actorOf(req, res), ...decision });
     if (!result.ok) {
       const { ok: _ok, reason, ...details } = result;
-      throw new HttpError(ERROR_STATUS[reason], reason, reason === 'already_decided' ? `Already decided by ${details.decidedBy ?? 'someone'}` : reason.replace('_', ' '), details);
+      throw new HttpError(ERROR_STATUS[reason], reason, reason === 'already_decided' ? `Already decided by ${details.decidedBy ?? 'someone'}` : (details.message ?? reason.replace('_', ' ')), details);
     }
     await updateDecidedMessage(ctx, result.approval);
-    res.json({ ok: true, approval: approvalView(result.approval as unknown as Record<string, unknown>) });
+    res.json({ ok: true, ...(result.pending ? { pending: true } : {}), approval: approvalView(result.approval as unknown as Record<string, unknown>) });
   });
 
   r.get('/policies', async (req, res) => {

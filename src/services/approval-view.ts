@@ -1,6 +1,7 @@
 import type { ApprovalSheetInput, DecisionInfo } from '../../blocks/approval-sheet.ts';
 import type { DiffEntry } from '../../blocks/diff.ts';
 import type { ApprovalChoice } from '../../blocks/approval-choice.ts';
+import type { ApprovalProgress } from '../../blocks/approval-progress.ts';
 
 /** The subset of an Approval document the sheet needs (lean docs and plain objects both fit). */
 export interface ApprovalLike {
@@ -26,6 +27,11 @@ export interface ApprovalLike {
   /** Role picker / slot choice offered with Approve, and the option chosen (blocks/approval-choice.ts). */
   choice?: unknown;
   chosen?: string | null;
+  /** N-of-M (issue 13). */
+  requirement?: unknown;
+  level?: number | null;
+  votes?: unknown;
+  levelApprovers?: string[] | null;
 }
 
 /** Rebuilds the sheet input from what was stored, so any instance can redraw the message. */
@@ -48,7 +54,14 @@ export function sheetInputOf(a: ApprovalLike): ApprovalSheetInput {
     mode: a.mode === 'live' ? 'live' : 'dry-run',
     ...(a.choice && typeof a.choice === 'object' ? { choice: a.choice as ApprovalChoice } : {}),
     ...(a.chosen ? { chosen: a.chosen } : {}),
+    ...(progressOf(a) ? { progress: progressOf(a) as ApprovalProgress } : {}),
   };
+}
+
+function progressOf(a: ApprovalLike): ApprovalProgress | undefined {
+  const req = a.requirement as { levels?: ApprovalProgress['levels'] } | undefined;
+  if (!req?.levels?.length) return undefined;
+  return { levels: req.levels, level: a.level ?? 0, votes: Array.isArray(a.votes) ? (a.votes as ApprovalProgress['votes']) : [], levelApprovers: a.levelApprovers ?? [], done: (a.status ?? 'PENDING') !== 'PENDING' };
 }
 
 export function decisionOf(a: ApprovalLike): DecisionInfo | undefined {

@@ -34,7 +34,7 @@ describe('backtest modal and parsing', () => {
     expect(ids).toEqual(['bt_days', 'bt_rule:amount_threshold', 'bt_rule:approval_stage', 'bt_rule:big', 'bt_votes:big', 'bt_thr:amount', 'bt_json']);
     expect(view.blocks.length).toBeLessThanOrEqual(100);
     expect(view.private_metadata!.length).toBeLessThanOrEqual(3000);
-    expect(view.title!.text.length).toBeLessThanOrEqual(24);
+    expect((view as { title?: { text: string } }).title?.text.length).toBeLessThanOrEqual(24);
   });
 
   it('when only fields change, then they apply to the current rules; when the JSON changes too, it is the base', () => {

@@ -34,6 +34,16 @@ const approvalSchema = new Schema(
     // A choice made together with Approve (role picker, kickoff slot): what was offered, and the value chosen (set in the decision's update).
     choice: { type: Schema.Types.Mixed },
     chosen: { type: String },
+    // N-of-M (issue 13): the levels to pass in order, the current level and its vote count (both
+    // guarded in the vote's filter), every vote (who, for whom, when, policy snapshot), the people
+    // asked at the current level, the object's owner (who may not approve it), and the escalation.
+    requirement: { type: Schema.Types.Mixed },
+    level: { type: Number },
+    levelVotes: { type: Number },
+    votes: { type: Schema.Types.Mixed },
+    levelApprovers: { type: [String], default: undefined },
+    subject: { type: String },
+    escalatedAt: { type: Date },
   },
   { timestamps: true, versionKey: false, minimize: false },
 );

@@ -14,7 +14,7 @@ import { settingModel } from './setting.ts';
 import { alertModel } from './alert.ts';
 import { objectStateModel } from './object-state.ts';
 import { apiTokenModel } from './api-token.ts';
-import { apiTokenModel } from './api-token.ts';
+import { approverGroupModel, delegationModel } from './approver-group.ts';
 
 /** All models bound to one connection, so tests and instances never share a global registry. */
 export function createModels(conn: Connection) {
@@ -37,7 +37,8 @@ export function createModels(conn: Connection) {
     Alert: alertModel(conn),
     ObjectState: objectStateModel(conn),
     ApiToken: apiTokenModel(conn),
-    ApiToken: apiTokenModel(conn),
+    ApproverGroup: approverGroupModel(conn),
+    Delegation: delegationModel(conn),
   };
 }
 
