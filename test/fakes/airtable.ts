@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { FakeServer } from './base.ts';
 import { parseFormula, type FieldValue } from './airtable-formula.ts';
+import { AirtableMeta } from './airtable-meta.ts';
 
 export interface AirtableRecord {
   id: string;
@@ -23,6 +24,8 @@ const newId = () => `rec${randomBytes(7).toString('hex').slice(0, 14)}`;
 export class AirtableFake extends FakeServer {
   readonly tables = new Map<string, Map<string, AirtableRecord>>();
   private readonly schemas = new Map<string, Set<string>>();
+  /** The metadata API (tables and fields), as `npm run setup` uses it; tables made there validate writes. */
+  readonly meta = new AirtableMeta((name, fields) => this.defineTable(name, fields));
 
   constructor() {
     super('airtable');
@@ -30,6 +33,8 @@ export class AirtableFake extends FakeServer {
       if (/^Bearer \S+/.test(req.get('authorization') ?? '')) return next();
       res.status(401).json({ error: { type: 'AUTHENTICATION_REQUIRED', message: 'Authentication required' } });
     });
+    // Before the record routes: /v0/meta/... is not a base id.
+    this.meta.install(this.app);
     this.app.get('/v0/:base/:table', (req, res) => this.list(req, res, req.query as Record<string, unknown>));
     this.app.post('/v0/:base/:table/listRecords', (req, res) => this.list(req, res, (req.body ?? {}) as Record<string, unknown>));
     this.app.get('/v0/:base/:table/:id', (req, res) => this.getOne(req, res));
@@ -77,6 +82,7 @@ export class AirtableFake extends FakeServer {
   protected clearState(): void {
     this.tables.clear();
     this.schemas.clear();
+    this.meta.clear();
   }
 
   private fail(res: Response, status: number, type: string, message: string): void {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { FakeServer, counter } from './base.ts';
+import { PropertyStore } from './hubspot-properties.ts';
 
 export interface HubSpotObject {
   id: string;
@@ -39,6 +40,8 @@ export class HubSpotFake extends FakeServer {
   /** type → id → object; associations are stored once per pair and read both ways. */
   readonly objects = new Map<string, Map<string, HubSpotObject>>();
   readonly owners = new Map<string, HubSpotOwner>();
+  /** Custom properties (properties API), by plural object type; `npm run setup` creates orch's. */
+  readonly properties = new PropertyStore();
   private readonly links = new Set<string>();
   /** type:mergedId → primary id: HubSpot still answers reads of a merged-away id with the survivor. */
   private readonly mergedInto = new Map<string, string>();
@@ -51,6 +54,7 @@ export class HubSpotFake extends FakeServer {
       res.status(401).json(this.error('INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication.'));
     });
     this.app.get('/crm/v3/owners/:id', (req, res) => this.getOwner(req, res));
+    this.properties.install(this.app, (category, message) => this.error(category, message));
     this.app.get('/crm/v3/objects/:type/:id', (req, res) => this.getOne(req, res));
     this.app.post('/crm/v3/objects/:type/batch/read', (req, res) => this.batchRead(req, res));
     this.app.patch('/crm/v3/objects/:type/:id', (req, res) => this.update(req, res));
@@ -133,6 +137,7 @@ export class HubSpotFake extends FakeServer {
   protected clearState(): void {
     this.objects.clear();
     this.owners.clear();
+    this.properties.clear();
     this.links.clear();
     this.mergedInto.clear();
   }

@@ -1,0 +1,91 @@
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { checkSlackToken } from '../startup-checks.ts';
+import type { TriggerTable } from '../../workflows/triggers.ts';
+import { setupAirtable, type AirtableSetupResult } from './airtable.ts';
+import { setupHubSpotProperties, type HubSpotSetupResult } from './hubspot.ts';
+import { manifestFor, webhookText } from './instructions.ts';
+import { AIRTABLE_TABLES, HUBSPOT_PROPERTIES } from './requirements.ts';
+
+export interface SetupOptions {
+  config: Config;
+  logger: Logger;
+  apply: boolean;
+  manifestText: string;
+  triggers: TriggerTable;
+}
+
+export interface SetupReport {
+  /** true when every configured service answered and nothing is missing (or it was all created). */
+  ok: boolean;
+  slack: { ok: boolean; detail: string };
+  hubspot: HubSpotSetupResult;
+  airtable: AirtableSetupResult | null;
+  text: string;
+}
+
+async function slackCheck(config: Config, logger: Logger): Promise<SetupReport['slack']> {
+  try {
+    const id = await checkSlackToken(config, logger);
+    return id ? { ok: true, detail: `token accepted (bot user ${id.botUserId}${id.team ? ` in ${id.team}` : ''})` } : { ok: false, detail: 'Slack could not be reached to check SLACK_BOT_TOKEN' };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message };
+  }
+}
+
+const mark = { exists: 'ok     ', missing: 'MISSING', created: 'CREATED', failed: 'FAILED ' } as const;
+
+function hubspotLines(r: HubSpotSetupResult, apply: boolean): string[] {
+  if (r.problem) return [`HubSpot    ${r.problem}`];
+  return [
+    'HubSpot    custom properties orch writes:',
+    ...r.properties.map((p) => `  ${mark[p.state]} ${p.spec.objectType}.${p.spec.name} (single-line text)${p.state === 'missing' && !apply ? ' → created by --apply' : ''}${p.error ? `: ${p.error}` : ''}`),
+  ];
+}
+
+function airtableLines(r: AirtableSetupResult | null, config: Config, apply: boolean): string[] {
+  if (!r) return ['Airtable   not configured (AIRTABLE_API_KEY, AIRTABLE_BASE_ID): mirror features say "not configured"'];
+  if (r.problem) return [`Airtable   ${r.problem}`];
+  return [
+    `Airtable   base ${config.AIRTABLE_BASE_ID}:`,
+    ...r.tables.map((t) => {
+      const detail = t.state === 'missing' ? `table missing (${t.missingFields.length} fields)${apply ? '' : ' → created by --apply'}` : t.missingFields.length ? `missing fields: ${t.missingFields.join(', ')}${apply ? '' : ' → added by --apply'}` : t.addedFields.length ? `added: ${t.addedFields.join(', ')}` : 'all fields present';
+      const state = t.state === 'exists' && t.missingFields.length ? 'missing' : t.state;
+      return `  ${mark[state]} ${t.table}: ${detail}${t.error ? `: ${t.error}` : ''}`;
+    }),
+  ];
+}
+
+function incomplete(h: HubSpotSetupResult, a: AirtableSetupResult | null): boolean {
+  return h.properties.some((p) => p.state === 'missing') || Boolean(a?.tables.some((t) => t.state === 'missing' || t.missingFields.length > 0));
+}
+
+/** Checks each configured SaaS; with `apply` creates what is missing; returns the report to print. */
+export async function runSetup(opts: SetupOptions): Promise<SetupReport> {
+  const { config, apply } = opts;
+  const slack = await slackCheck(config, opts.logger);
+  const hubspot = await setupHubSpotProperties({ accessToken: config.HUBSPOT_ACCESS_TOKEN, basePath: config.HUBSPOT_API_URL, apply, specs: HUBSPOT_PROPERTIES });
+  const airtable =
+    config.AIRTABLE_API_KEY && config.AIRTABLE_BASE_ID ? await setupAirtable({ apiKey: config.AIRTABLE_API_KEY, baseId: config.AIRTABLE_BASE_ID, apiUrl: config.AIRTABLE_API_URL, apply, specs: AIRTABLE_TABLES }) : null;
+  const missing = incomplete(hubspot, airtable);
+  const ok = slack.ok && hubspot.ok && !hubspot.problem && (airtable === null || (airtable.ok && !airtable.problem)) && !missing;
+  const text = [
+    apply ? 'orch setup --apply: creating what is missing' : 'orch setup (dry run: nothing is changed; `npm run setup -- --apply` creates what is missing)',
+    '',
+    `Slack      ${slack.detail}`,
+    ...hubspotLines(hubspot, apply),
+    ...airtableLines(airtable, config, apply),
+    `Notion     ${config.NOTION_TOKEN ? 'configured (share the SOP pages or database with the integration)' : 'not configured (NOTION_TOKEN): no SOP links'}`,
+    `OpenAI     ${config.OPENAI_API_KEY ? 'configured' : 'not configured (OPENAI_API_KEY): deterministic enrichment'}`,
+    '',
+    ok ? 'Everything orch needs exists.' : missing && !apply ? 'Some things are missing: run `npm run setup -- --apply`.' : 'Some checks failed: see the lines above.',
+    '',
+    '== Slack app manifest (api.slack.com/apps > Create New App > From an app manifest, or App Manifest of your app) ==',
+    manifestFor(opts.manifestText, config.PUBLIC_URL).trimEnd(),
+    '',
+    '== HubSpot webhooks ==',
+    webhookText(opts.triggers, config.PUBLIC_URL),
+    '',
+  ].join('\n');
+  return { ok, slack, hubspot, airtable, text };
+}
