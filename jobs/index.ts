@@ -1,7 +1,7 @@
 import type { AppContext } from '../src/context.ts';
 import { registerApprovalJobs } from './approvals.ts';
 import { registerReconcileJobs } from './reconcile.ts';
-import { registerContactReconcileJobs } from './reconcile-contacts.ts';
+import { registerContactReconcileJobs, scheduleContactsNightly } from './reconcile-contacts.ts';
 import { registerRetentionJobs } from './retention.ts';
 
 /** Defines every Agenda job on ctx.agenda; each job module adds its define/every calls here. */
@@ -9,5 +9,6 @@ export async function registerJobs(ctx: AppContext): Promise<void> {
   await registerApprovalJobs(ctx);
   await registerReconcileJobs(ctx);
   registerContactReconcileJobs(ctx);
+  await scheduleContactsNightly(ctx);
   await registerRetentionJobs(ctx);
 }

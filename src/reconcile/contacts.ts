@@ -1,6 +1,6 @@
 import type { AirtableAdapter } from '../integrations/airtable.ts';
 import type { HubSpotAdapter } from '../integrations/hubspot.ts';
-import { CONTACT_CHECK_FIELDS, CONTACT_ID_FIELD, CONTACT_PROPERTIES, CONTACTS_TABLE, contactCheckValues, contactName, contactRowValues } from './contact-fields.ts';
+import { CONTACT_CHECK_FIELDS, CONTACT_ID_FIELD, CONTACT_PROPERTIES, CONTACTS_TABLE, contactCheckValues, contactName, contactRowValues, ROLE_PROPERTY } from './contact-fields.ts';
 import type { Scalar } from './mirror-fields.ts';
 import type { FieldDiff, ProposedFix, Severity } from './types.ts';
 
@@ -47,4 +47,44 @@ export async function checkContact(deps: { hubspot: Pick<HubSpotAdapter, 'getObj
   const contact = await deps.hubspot.getObject('contacts', contactId, [...CONTACT_PROPERTIES]);
   const rows = await deps.airtable.findByField(CONTACTS_TABLE, CONTACT_ID_FIELD, contactId);
   return compareContact(contactId, contact ? contact.properties : null, rows);
+}
+
+export interface ContactReconcileDeps {
+  hubspot: Pick<HubSpotAdapter, 'batchRead' | 'listObjects'>;
+  airtable: Pick<AirtableAdapter, 'listPages'>;
+  signal?: AbortSignal;
+}
+
+/**
+ * The nightly pass over Contacts: every row is compared with its HubSpot contact (batch reads of
+ * 100): drift, duplicate rows, rows whose contact is gone (orphan); then every HubSpot contact that
+ * carries an `orch_role` (orch mapped it) but has no row is missing. Returns the findings.
+ */
+export async function compareAllContacts(deps: ContactReconcileDeps, pageSize = 100): Promise<{ findings: ContactFinding[]; rows: number; contacts: number }> {
+  const byId = new Map<string, { id: string; fields: Record<string, unknown> }[]>();
+  let rows = 0;
+  for await (const page of deps.airtable.listPages(CONTACTS_TABLE, { pageSize, fields: [CONTACT_ID_FIELD, ...CONTACT_CHECK_FIELDS] })) {
+    for (const r of page) {
+      rows++;
+      const id = r.fields[CONTACT_ID_FIELD];
+      if (id === undefined || id === null || id === '') continue;
+      byId.set(String(id), [...(byId.get(String(id)) ?? []), r]);
+    }
+    deps.signal?.throwIfAborted();
+  }
+  const found = await deps.hubspot.batchRead('contacts', [...byId.keys()], [...CONTACT_PROPERTIES]);
+  const findings: ContactFinding[] = [];
+  for (const [id, list] of byId) findings.push(...compareContact(id, found.get(id)?.properties ?? null, list));
+  let contacts = 0;
+  let after: string | undefined;
+  do {
+    const page = await deps.hubspot.listObjects('contacts', { ...(after ? { after } : {}), limit: pageSize, properties: [...CONTACT_PROPERTIES] });
+    for (const c of page.results) {
+      contacts++;
+      if (!byId.has(c.id) && c.properties[ROLE_PROPERTY]) findings.push(...compareContact(c.id, c.properties, []));
+    }
+    after = page.after;
+    deps.signal?.throwIfAborted();
+  } while (after);
+  return { findings, rows, contacts };
 }

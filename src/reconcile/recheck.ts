@@ -5,15 +5,16 @@ import type { ExceptionView } from './exceptions.ts';
 import { HUBSPOT_PROPERTIES, MIRROR_ID_FIELD, MIRROR_TABLE } from './mirror-fields.ts';
 import { proposeFix } from './proposals.ts';
 import type { FieldDiff, Finding, PlannedWrite } from './types.ts';
+import { checkContact, type ContactFinding } from './contacts.ts';
 
 /**
  * Apply's safety check: re-read the object in both systems now and recompute the finding.
  * The fix may be applied only if it would still perform exactly the writes the admin saw.
  */
 export type Recheck =
-  | { state: 'same'; finding: Finding }
+  | { state: 'same'; finding: Finding | ContactFinding }
   | { state: 'gone' }
-  | { state: 'changed'; finding: Finding; explanation: string }
+  | { state: 'changed'; finding: Finding | ContactFinding; explanation: string }
   | { state: 'unverifiable'; explanation: string };
 
 export interface RecheckDeps {
@@ -22,6 +23,7 @@ export interface RecheckDeps {
 }
 
 export async function recheckException(deps: RecheckDeps, exc: ExceptionView): Promise<Recheck> {
+  if (exc.objectType === 'contact') return recheckContact(deps, exc);
   if (exc.objectType !== 'company') {
     return { state: 'unverifiable', explanation: `a ${exc.objectType} finding cannot be re-read one by one; the next reconciliation re-checks it` };
   }
@@ -33,6 +35,15 @@ export async function recheckException(deps: RecheckDeps, exc: ExceptionView): P
   const now = proposeFix(finding).writes;
   if (sameWrites(before, now)) return { state: 'same', finding };
   return { state: 'changed', finding, explanation: explainChange(exc.diff, finding.diff, before, now) };
+}
+
+/** The same check for a Contacts finding (contact-role-mapping's mirror). */
+async function recheckContact(deps: RecheckDeps, exc: ExceptionView): Promise<Recheck> {
+  const finding = (await checkContact(deps, exc.objectId)).find((f) => f.type === exc.type);
+  if (!finding) return { state: 'gone' };
+  const before = exc.proposedFix?.writes ?? [];
+  if (sameWrites(before, finding.proposedFix.writes)) return { state: 'same', finding };
+  return { state: 'changed', finding, explanation: explainChange(exc.diff, finding.diff, before, finding.proposedFix.writes) };
 }
 
 function sameWrites(a: readonly PlannedWrite[], b: readonly PlannedWrite[]): boolean {

@@ -61,7 +61,10 @@ export async function runFullReconciliation(deps: ReconcileDeps, opts: RunOption
     const rest = await verifyOrphans(deps, finishComparison(index), tally);
     await record(deps, rest, tally, reportId);
     // Only a complete pass may say "no longer reproduces".
-    closed = await closeStale(deps.models, { types: FINDING_TYPES, before: startedAt, note: `no longer reproduces (reconciliation ${reportId})` });
+    // Company-side objects only: Contacts findings (objectType 'contact') have their own pass (jobs/reconcile-contacts.ts).
+    for (const objectType of ['company', 'mirror_row', 'domain']) {
+      closed += await closeStale(deps.models, { types: FINDING_TYPES, before: startedAt, objectType, note: `no longer reproduces (reconciliation ${reportId})` });
+    }
   } catch (err) {
     status = deps.signal?.aborted ? 'aborted' : 'failed';
     errors.push((err as Error).message);
