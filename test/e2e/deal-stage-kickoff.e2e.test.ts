@@ -107,6 +107,13 @@ describe('deal-stage-kickoff (no Google: .ics in Slack)', () => {
     expect(kickoffPages('7201')).toHaveLength(1);
   });
 
+  it('when the won deal was deleted in HubSpot before orch read it (404), then nothing starts and the skip is recorded with its reason', async () => {
+    expect((await app.postHubSpot([propertyChange('deal', '7299', 'dealstage', 'closedwon')])).status).toBe(200);
+    const unit = await until(async () => db.WorkUnit.findOne({ objectId: '7299', status: 'skipped' }).lean(), 15_000, 'skipped unit');
+    expect(JSON.stringify(unit)).toContain('not found in HubSpot');
+    expect(await db.Run.countDocuments({ objectId: '7299' })).toBe(0);
+  });
+
   it('when the admin chooses the second slot before Approve, then the second slot is booked', async () => {
     await winDeal('7202', 'Beta Expansion', [{ id: '6203', email: 'cy@beta.com' }]);
     const sheet = await waitForWorkflowSheet(fakes, 'deal-stage-kickoff', '7202');
