@@ -98,6 +98,23 @@ describe('workflow engine on the test bed MongoDB', () => {
     const alert = await until(async () => fakes.slack.messagesIn('orch-alerts').find((m) => (m.text ?? '').includes('run_badchannel')), 10_000, 'alert');
     expect(alert.text).toContain('configuration');
   });
+
+  it('when the process died after a decision was stored but before it reached the run, then the next engine delivers it and the run finishes', async () => {
+    if (engines.length === 0) await engine();
+    fakes.hubspot.put('deals', { id: 'run_halfdecided', properties: { dealname: 'Half Decided', amount: '50000' } });
+    await models.Run.create(dealRun('run_halfdecided', { dealname: 'Half Decided', amount: '50000' }));
+    await until(async () => models.Run.findOne({ _id: 'run_halfdecided', status: 'WAITING_APPROVAL' }).lean(), 15_000, 'WAITING_APPROVAL');
+    const approval = await until(async () => models.Approval.findOne({ runId: 'run_halfdecided', status: 'PENDING' }).lean(), 5000, 'approval');
+    for (const e of engines.splice(0)) await e.stop();
+    // What decideApproval's one atomic update leaves behind when the process dies right after it.
+    await models.Approval.updateOne({ _id: approval._id, status: 'PENDING' }, { $set: { status: 'APPROVED', decision: 'approve', decidedBy: 'UADMIN1', decidedAt: new Date() } });
+    expect((await models.Run.findById('run_halfdecided').lean())?.pendingResume).toBeUndefined();
+
+    await engine();
+    const run = await until(async () => models.Run.findOne({ _id: 'run_halfdecided', status: 'COMPLETED' }).lean(), 15_000, 'COMPLETED after restart');
+    expect((run.result as { outcome?: string }).outcome).not.toBe('pending');
+    expect(run.steps.filter((st) => st.name === 'approval' && st.status === 'completed')).toHaveLength(1);
+  });
 });
 
 describe('node wrapper', () => {
