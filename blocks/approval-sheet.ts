@@ -3,7 +3,8 @@ import { buildProgressBlock, type ApprovalProgress } from './approval-progress.t
 import { buildDiffBlocks, type DiffEntry } from './diff.ts';
 import { buildChoiceBlocks, type ApprovalChoice } from './approval-choice.ts';
 import { capBlocks, escapeMrkdwn, moreBlock, plain, SLACK_LIMITS, truncate } from './limits.ts';
-import { maskPii, maskValue } from './pii.ts';
+import { esc, mention, safe, safePlain } from './text.ts';
+import { revealButton, sheetHidesPii } from './reveal.ts';
 
 export const APPROVAL_ACTIONS = {
   approve: 'approval_approve',
@@ -15,7 +16,11 @@ export interface SheetFlag {
   ruleId: string;
   level: 'LOW' | 'MEDIUM' | 'HIGH';
   message: string;
+  /** Where it came from (workflows/risk.ts): the rules' floor or the AI, which can only add or raise. */
+  source?: 'rules' | 'ai';
 }
+
+const SOURCE_TAG = { rules: ' _(rules)_', ai: ' _(AI)_' } as const;
 
 export interface IntendedWrite {
   system: 'airtable' | 'hubspot' | 'notion' | 'google' | 'slack';
@@ -72,11 +77,11 @@ function section(text: string): KnownBlock {
 
 function headerBlocks(s: ApprovalSheetInput): KnownBlock[] {
   return [
-    { type: 'header', text: plain(`Approval needed: ${s.workflowId} · ${maskPii(s.title)}`, SLACK_LIMITS.headerText) },
+    { type: 'header', text: plain(`Approval needed: ${s.workflowId} · ${safePlain(s.title, SLACK_LIMITS.headerText)}`, SLACK_LIMITS.headerText) },
     {
       type: 'context',
       elements: [
-        { type: 'mrkdwn', text: truncate(`Run \`${s.runId}\` · ${escapeMrkdwn(s.objectType)} ${escapeMrkdwn(s.objectId)} · trigger: ${escapeMrkdwn(s.trigger)} · ${slackDate(s.requestedAt)}`, SLACK_LIMITS.sectionText) },
+        { type: 'mrkdwn', text: truncate(`Run \`${esc(s.runId)}\` · ${esc(s.objectType)} ${esc(s.objectId)} · trigger: ${esc(s.trigger)} · ${slackDate(s.requestedAt)}`, SLACK_LIMITS.sectionText) },
       ],
     },
   ];
@@ -86,14 +91,14 @@ function fieldBlocks(s: ApprovalSheetInput): KnownBlock[] {
   if (s.fields.length === 0) return [];
   const fields = s.fields.slice(0, SLACK_LIMITS.sectionFields).map((f) => ({
     type: 'mrkdwn' as const,
-    text: truncate(`*${escapeMrkdwn(truncate(f.label, 60))}*\n${escapeMrkdwn(truncate(maskValue(f.value) || '—', 200))}`, SLACK_LIMITS.fieldText),
+    text: truncate(`*${esc(f.label, 60)}*\n${safe(f.value, 200, { field: f.label }) || '—'}`, SLACK_LIMITS.fieldText),
   }));
   return [{ type: 'section', fields }];
 }
 
 function flagBlocks(s: ApprovalSheetInput): KnownBlock[] {
   if (s.flags.length === 0) return [];
-  const lines = s.flags.slice(0, 10).map((f) => `${LEVEL_ICON[f.level]} *${f.level}* ${escapeMrkdwn(maskPii(truncate(f.message, 200)))}`);
+  const lines = s.flags.slice(0, 10).map((f) => `${LEVEL_ICON[f.level]} *${f.level}* ${safe(f.message, 200)}${f.source ? SOURCE_TAG[f.source] : ''}`);
   if (s.flags.length > 10) lines.push(`+${s.flags.length - 10} more flags`);
   return [section(`*Risk flags*\n${lines.join('\n')}`)];
 }
@@ -129,20 +134,21 @@ function actionsBlock(s: ApprovalSheetInput): KnownBlock {
         value: s.approvalId,
         confirm: {
           title: plain('Approve this change?', SLACK_LIMITS.confirmTitle),
-          text: { type: 'mrkdwn', text: truncate(`${s.mode === 'dry-run' ? 'Dry-run: writes are shown, not performed.' : 'orch will write the changes listed.'} ${s.diff.length} change(s) on ${escapeMrkdwn(maskPii(s.title))}.`, SLACK_LIMITS.confirmText) },
+          text: { type: 'mrkdwn', text: truncate(`${s.mode === 'dry-run' ? 'Dry-run: writes are shown, not performed.' : 'orch will write the changes listed.'} ${s.diff.length} change(s) on ${safe(s.title, 150)}.`, SLACK_LIMITS.confirmText) },
           confirm: plain('Approve', SLACK_LIMITS.confirmButton),
           deny: plain('Cancel', SLACK_LIMITS.confirmButton),
         },
       },
       { type: 'button', action_id: APPROVAL_ACTIONS.reject, style: 'danger', text: plain('Reject', SLACK_LIMITS.buttonText), value: s.approvalId },
       { type: 'button', action_id: APPROVAL_ACTIONS.details, text: plain('Details', SLACK_LIMITS.buttonText), value: s.approvalId },
+      ...(sheetHidesPii(s) ? [revealButton({ kind: 'approval', id: s.approvalId })] : []),
     ],
   };
 }
 
 /** Notification text for the message (shown in notifications and where blocks can't render). */
 export function sheetText(s: ApprovalSheetInput): string {
-  return truncate(`Approval needed: ${s.workflowId} · ${maskPii(s.title)} (${s.diff.length} change(s), ${s.flags.length} flag(s))`, SLACK_LIMITS.messageText);
+  return `Approval needed: ${esc(s.workflowId)} · ${safe(s.title, 300)} (${s.diff.length} change(s), ${s.flags.length} flag(s))`;
 }
 
 /** The approval sheet posted to ORCH_APPROVALS_CHANNEL; ≤ 50 blocks and masked whatever the data. */
@@ -173,12 +179,12 @@ function progressBlocks(s: ApprovalSheetInput): KnownBlock[] {
 
 export function decisionBanner(d: DecisionInfo): KnownBlock {
   const icon = d.decision === 'approve' ? ':white_check_mark: *Approved*' : d.decision === 'reject' ? ':x: *Rejected*' : ':hourglass: *Expired*';
-  const who = d.decision === 'expire' ? 'no decision in time' : `by <@${escapeMrkdwn(d.actor)}>`;
-  const reason = d.reason ? `\n>${escapeMrkdwn(maskPii(truncate(d.reason, 500)))}` : '';
+  const who = d.decision === 'expire' ? 'no decision in time' : `by ${mention(d.actor)}`;
+  const reason = d.reason ? `\n>${safe(d.reason, 500).replace(/\n/g, '\n>')}` : '';
   return section(`${icon} ${who} at ${slackDate(d.at)}${reason}`);
 }
 
 export function decidedText(s: ApprovalSheetInput, d: DecisionInfo): string {
   const word = d.decision === 'approve' ? 'Approved' : d.decision === 'reject' ? 'Rejected' : 'Expired';
-  return truncate(`${word}: ${s.workflowId} · ${maskPii(s.title)}`, SLACK_LIMITS.messageText);
+  return `${word}: ${esc(s.workflowId)} · ${safe(s.title, 300)}`;
 }

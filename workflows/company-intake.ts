@@ -9,6 +9,7 @@ import { normalizeDomain } from '../src/domain.ts';
 import { computeDiff } from './diff.ts';
 import { WorkflowError } from './errors.ts';
 import { evaluatePolicy } from './policy-eval.ts';
+import { assessRisk, maxLevel, riskLine, riskOf, ruleRisk, withRiskSources } from './risk.ts';
 import { recordPolicyFacts } from './policy-facts.ts';
 import { postOutcome } from './report.ts';
 import { assertWritesConfigured } from './write-targets.ts';
@@ -88,8 +89,13 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
       if (!policy) throw new WorkflowError('configuration', `no policy "${COMPANY_INTAKE}" is in force (see workflows/policies.json)`);
       const c = company(s);
       const changedFields = s.diff.filter((d) => d.kind !== 'added').flatMap((d) => [d.field.toLowerCase()]);
-      const facts = { employees: c.employees, revenue: c.revenue, industry: c.industry, aiRisk: s.enrichment?.riskLevel ?? null, changedFields, owner: c.owner };
-      const evaluation = evaluatePolicy(policy, facts);
+      // AI may raise risk, never lower it: the policy sees the higher of the rules' floor and the model's level.
+      const shown = { texts: [c.name, c.domain], employees: c.employees, revenue: c.revenue };
+      const model = s.enrichment?.source === 'openai' ? s.enrichment : null;
+      const facts = { employees: c.employees, revenue: c.revenue, industry: c.industry, aiRisk: maxLevel(ruleRisk(shown).level, model?.riskLevel), changedFields, owner: c.owner };
+      const policyEval = evaluatePolicy(policy, facts);
+      const risk = assessRisk({ ...shown, ruleFlags: policyEval.flags.filter((f) => f.ruleId !== 'ai_risk_high') }, model);
+      const evaluation = withRiskSources(policyEval, risk, ['ai_risk_high'], model?.flags);
       await recordPolicyFacts(ctx.models, s.runId, policy, facts, evaluation);
       const noChanges = s.diff.length === 0 && s.mirror !== null;
       const intendedWrites: IntendedWrite[] = noChanges
@@ -101,6 +107,7 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
     },
     approval: async (s) => {
       const c = company(s);
+      const risk = riskOf(s.evaluation);
       const decision = await requestApproval(deps, s, {
         step: 'approval',
         title: c.name ?? c.domain ?? `Company ${c.hubspotId}`,
@@ -111,7 +118,7 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
           { label: 'Annual revenue', value: c.revenue === null ? null : `$${c.revenue.toLocaleString('en-US')}` },
           { label: 'Lifecycle stage', value: c.lifecycleStage },
           { label: 'Owner', value: c.owner },
-          { label: 'AI risk', value: s.enrichment ? `${s.enrichment.riskLevel} (${s.enrichment.source})` : null },
+          { label: 'AI risk', value: risk ? riskLine(risk, s.enrichment?.source ?? 'none') : s.enrichment ? `${s.enrichment.riskLevel} (${s.enrichment.source})` : null },
         ],
       });
       return { decision, approvalId: decision.approvalId, outcome: decision.decision === 'approve' ? 'approved' : decision.decision === 'reject' ? 'rejected' : 'expired' };

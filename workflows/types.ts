@@ -51,7 +51,7 @@ export const RunState = Annotation.Root({
   raw: Annotation<Record<string, unknown> | null>(),
   /** Normalized object (company or deal). */
   record: Annotation<Record<string, unknown> | null>(),
-  enrichment: Annotation<{ industry: string; riskLevel: 'LOW' | 'MEDIUM' | 'HIGH'; summary: string; source: 'openai' | 'fallback'; note?: string } | null>(),
+  enrichment: Annotation<{ industry: string; riskLevel: 'LOW' | 'MEDIUM' | 'HIGH'; summary: string; flags?: string[]; source: 'openai' | 'fallback'; note?: string } | null>(),
   mirror: Annotation<{ id: string; fields: Record<string, unknown> } | null>(),
   diff: Annotation<DiffEntry[]>(),
   policy: Annotation<PolicySnapshot | null>(),
