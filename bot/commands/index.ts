@@ -15,6 +15,8 @@ import { reconcileCommand } from './reconcile.ts';
 import { dlqCommand } from './dlq.ts';
 import { tokenCommand } from './token.ts';
 import { backtestCommand } from './backtest.ts';
+import { groupCommand } from './group.ts';
+import { delegateCommand } from './delegate.ts';
 import { whyCommand } from './why.ts';
 import { policyCommand } from './policy.ts';
 import { askCommand } from './ask.ts';
@@ -31,6 +33,8 @@ for (const sub of [helpCommand, runsCommand, runCommand, approvalsCommand, excep
 for (const sub of [reconcileCommand, dlqCommand]) registerSubcommand(sub);
 registerSubcommand(tokenCommand);
 registerSubcommand(backtestCommand);
+registerSubcommand(groupCommand);
+registerSubcommand(delegateCommand);
 for (const sub of [whyCommand, policyCommand, askCommand]) registerSubcommand(sub);
 
 const REFUSAL: Record<string, string> = {
