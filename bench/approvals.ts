@@ -113,7 +113,7 @@ async function main() {
   const app = await startAppProcess({
     fakes,
     mongoUri: u.toString(),
-    env: { ...(PROFILE ? { ORCH_DB_SLOW_MS: '1' } : {}), ORCH_MODE: 'live', ORCH_DEBOUNCE_MS: '0', LOG_LEVEL: 'warn', AIRTABLE_RATE_LIMIT: String(AIRTABLE_RATE) },
+    env: { ...(PROFILE ? { ORCH_DB_SLOW_MS: '1' } : {}), ORCH_MODE: 'live', ORCH_DEBOUNCE_MS: '0', LOG_LEVEL: 'warn', AIRTABLE_RATE_LIMIT: String(AIRTABLE_RATE), ...(process.env.BENCH_CHECKPOINTS ? { ORCH_CHECKPOINTS: process.env.BENCH_CHECKPOINTS } : {}) },
   });
   const out = { sheet: [] as number[], ack: [] as number[], updated: [] as number[], errors: [] as string[], phases: new Map<string, number[]>() };
   // Partial figures as it goes, so a slow database still leaves numbers behind.
@@ -139,7 +139,7 @@ async function main() {
   for (const a of [out.sheet, out.ack, out.updated]) a.sort((x, y) => x - y);
   const row = (label: string, a: number[], target: string) =>
     console.log(`${label.padEnd(22)} n=${a.length}  p50 ${fmt(pct(a, 50))}  p95 ${fmt(pct(a, 95))}  p99 ${fmt(pct(a, 99))}  max ${fmt(a.at(-1) ?? NaN)}   target ${target}`);
-  console.log(`approvals bench on ${db.kind}: ${RUNS} company-intake runs needing approval, concurrency ${CONCURRENCY}, AIRTABLE_RATE_LIMIT=${AIRTABLE_RATE}, ${seconds.toFixed(1)} s, errors ${out.errors.length}`);
+  console.log(`approvals bench on ${db.kind}: ${RUNS} company-intake runs needing approval, concurrency ${CONCURRENCY}, AIRTABLE_RATE_LIMIT=${AIRTABLE_RATE}, ORCH_CHECKPOINTS=${process.env.BENCH_CHECKPOINTS ?? 'default'}, ${seconds.toFixed(1)} s, errors ${out.errors.length}`);
   row('webhook → sheet', out.sheet, 'p95 ≤ 100 ms');
   row('click → ack', out.ack, 'p99 ≤ 50 ms');
   row('click → message updated', out.updated, 'p95 ≤ 50 ms');

@@ -19,6 +19,8 @@ export interface EngineOptions {
   concurrency: number;
   retries: number;
   retryMinTimeoutMs?: number;
+  /** ORCH_CHECKPOINTS: LangGraph durability. */
+  checkpoints?: 'exit' | 'async';
 }
 
 type DecidedApproval = { _id: string; runId: string; decision?: string; decidedBy?: string; decidedAt?: Date; reason?: string };
@@ -224,11 +226,11 @@ export class WorkflowEngine {
         run.mode = await getMode(this.ctx);
         await this.ctx.models.Run.updateOne({ _id: run._id }, { $set: { mode: run.mode } });
       }
-      // 'exit': the checkpoint is written when this invocation ends (interrupt, completion, error),
-      // not after every step (measured faster, see docs/operations.md). A crash mid-invocation re-runs
-      // its steps from the last saved point: every node is a read, an upsert keyed by the HubSpot id,
-      // or claimed once (sheet, thread reply).
-      const config = { configurable: { thread_id: run._id }, recursionLimit: 100, durability: 'exit' as const };
+      // 'exit' (default): the checkpoint is written when this invocation ends (interrupt, completion,
+      // error), not after every step (see docs/operations.md for the measured difference). A crash
+      // mid-invocation re-runs its steps from the last saved point: every node is a read, an upsert
+      // keyed by the HubSpot id, or claimed once (sheet, thread reply).
+      const config = { configurable: { thread_id: run._id }, recursionLimit: 100, durability: this.opts.checkpoints ?? 'exit' };
       // A first claim has no checkpoint to look for (two queries saved on the hot path).
       const snap = run.attempts === 1 ? null : await graph.getState(config);
       const waiting = snap?.tasks.some((t) => (t.interrupts?.length ?? 0) > 0) ?? false;

@@ -17,6 +17,7 @@ export async function setupWorkflows(ctx: AppContext): Promise<WorkflowEngine | 
     pollMs: ctx.config.ORCH_RUNS_POLL,
     concurrency: ctx.config.ORCH_RUN_CONCURRENCY,
     retries: ctx.config.ORCH_STEP_RETRIES,
+    checkpoints: ctx.config.ORCH_CHECKPOINTS,
   });
   ctx.lifecycle.add({ name: 'workflow-engine', start: () => engine.start(), stop: () => engine.stop() });
   return engine;
