@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildAlertMessage } from '../../blocks/alerts.ts';
 import { buildAppHome, type WindowNumbers } from '../../blocks/app-home.ts';
 import { buildDetailsModal, buildRejectModal } from '../../blocks/approval-modals.ts';
+import { buildProgressBlock, voteText } from '../../blocks/approval-progress.ts';
 import { buildApprovalSheet, decidedText, decisionBanner, sheetText, writeLine, type ApprovalSheetInput } from '../../blocks/approval-sheet.ts';
 import { buildDiffBlocks, diffLine, formatValue } from '../../blocks/diff.ts';
 import { buildExceptionCard, buildExceptionList, buildIgnoreModal, exceptionText, statusLine, type ExceptionCardInput } from '../../blocks/exception-card.ts';
@@ -123,13 +124,16 @@ const CASES: Record<string, () => unknown> = {
   buildRevealReasonModal: () => buildRevealReasonModal({ kind: 'approval', id: H }, [H]),
   buildRevealedModal: () => buildRevealedModal({ kind: 'approval', id: H }, [{ label: H, value: H }]),
   outcomeText: () => outcomeText({ decision: { decision: 'reject', actor: H, at: now, reason: H } as never, writes: sheet.intendedWrites, mode: 'live', intendedWrites: [] }, { id: 'p', url: 'https://notion.so/sop', title: H } as never),
+  buildProgressBlock: () =>
+    buildProgressBlock({ levels: [{ required: 2, from: [H, 'UADMIN1'] }, { required: 1, from: H }], level: 0, votes: [{ by: H, voter: H, onBehalfOf: H, decision: 'approve', level: 0, at: now }], levelApprovers: [H, `UADMIN1>${H}`], done: false }),
+  voteText: () => voteText({ by: H, voter: H, onBehalfOf: H, decision: 'approve', level: 0, at: now }),
   'safe / mention / link': () => [safe(H), mention(H), link(`https://app.hubspot.com/${H}`, H), link('javascript:x', H)].join(' '),
 };
 
 /** Helpers that are not builders of Slack text (ids, parsing, pure numbers). */
 const NOT_TEXT = new Set(['repeatLine', 'statusCounts', 'parseRejectMeta', 'packLines', 'typeLabel', 'formatDuration', 'modeLine', 'revealButton', 'parseRevealTarget', 'parseRevealMeta', 'sheetPiiEntries', 'cardPiiEntries', 'exceptionSummary', 'chosenFromState', 'backtestFields', 'policyJson', 'subjectLabel', 'whyButton', 'sheetLink']);
-/** Builders other engineers own and test on their own (issue 12 EXPLAIN half, backtest, role pickers). */
-const OWNED_ELSEWHERE = new Set(['buildChoiceBlocks', 'buildAskAnswer', 'buildBacktestModal', 'buildBacktestResult', 'buildPolicyAsOf', 'buildWhy', 'buildWhyModal', 'buildWhyErrorModal', 'whyText']);
+/** Builders other engineers own and test on their own (issue 12 EXPLAIN half, backtest, role pickers, superseded sheets). */
+const OWNED_ELSEWHERE = new Set(['buildSupersededSheet', 'supersededText', 'buildChoiceBlocks', 'buildAskAnswer', 'buildBacktestModal', 'buildBacktestResult', 'buildPolicyAsOf', 'buildWhy', 'buildWhyModal', 'buildWhyErrorModal', 'whyText']);
 
 describe('hostile HubSpot text stays text in every builder', () => {
   for (const [name, render] of Object.entries(CASES)) {
