@@ -56,7 +56,7 @@ describe('reconciliation jobs', () => {
     const reports = await ctx.models.ReconcileReport.find({ trigger: 'after-write', 'scope.hubspotId': '601' }).lean();
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatchObject({ status: 'completed', apiCalls: { hubspot: 1, airtable: 1 }, scope: { kind: 'company', hubspotId: '601', fields: ['Industry'] } });
-    // A finished one-time check leaves no job behind (agenda_jobs is scanned by every lock query on FerretDB).
+    // A finished one-time check leaves no job behind (agenda_jobs would otherwise grow by one per mirror write).
     await until(async () => (await jobs().countDocuments({ name: RECONCILE_AFTER_WRITE, 'data.hubspotId': '601' })) === 0 || null, 10_000, 'after-write job removed');
   });
 
