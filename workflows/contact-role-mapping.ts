@@ -12,7 +12,7 @@ import { computeDiff } from './diff.ts';
 import { WorkflowError } from './errors.ts';
 import { evaluatePolicy } from './policy-eval.ts';
 import { inferRole } from './role-inference.ts';
-import { defaultRoleTables, isRole, ROLES, roleLabel } from './role-rules.ts';
+import { defaultRoleTables, isRole, ROLES, roleLabel, SENIORITIES, type RoleInference, type Seniority } from './role-rules.ts';
 import { chosenOption, ensureAccountRow, readOrSkip, replyInThread } from './side-effects.ts';
 import { RunState, type NodeFn, type RunStateValue, type WorkflowDeps } from './types.ts';
 
@@ -41,6 +41,19 @@ function plannedWrites(x: ContactExtra, notionChecklist: boolean, accountMissing
   ];
 }
 
+/**
+ * A role orch wrote earlier (an admin may have corrected it on the sheet) stays while the job title
+ * does not change: a later phone or owner change must not re-infer and undo the correction.
+ */
+function keptRole(s: RunStateValue, x: ContactExtra): RoleInference | null {
+  const p = x.contact.properties;
+  const role = toText(p[ROLE_PROPERTY]);
+  const seniority = toText(p[SENIORITY_PROPERTY]);
+  const titleChanged = (s.envelope.meta.changedProperties ?? []).includes('jobtitle') || (s.envelope.meta.subscriptionTypes ?? []).includes('contact.creation');
+  if (!isRole(role) || titleChanged) return null;
+  return { roleCategory: role, seniority: (SENIORITIES as readonly string[]).includes(seniority ?? '') ? (seniority as Seniority) : 'unknown', confidence: 1, source: 'hubspot', note: 'kept: written by an earlier run' };
+}
+
 function roleChoice(x: ContactExtra): ApprovalChoice {
   return { id: 'role', label: 'Role to write', kind: 'static_select', initial: x.inference.roleCategory, options: ROLES.map((r) => ({ value: r, text: roleLabel(r) })) };
 }
@@ -63,7 +76,8 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
     },
     infer_role: async (s) => {
       const x = extraOf(s);
-      const inference = await inferRole(integrations.openai, toText(x.contact.properties.jobtitle), ctx.logger, { runId: s.runId });
+      const kept = keptRole(s, x);
+      const inference = kept ?? (await inferRole(integrations.openai, toText(x.contact.properties.jobtitle), ctx.logger, { runId: s.runId }));
       return withExtra(s, { inference, role: inference.roleCategory, seniority: inference.seniority });
     },
     check_policy: async (s) => {
@@ -93,7 +107,7 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
           { label: 'Phone', value: toText(x.contact.properties.phone ?? x.contact.properties.mobilephone) },
           { label: 'Company', value: x.company ? (toText(x.company.properties.name) ?? `Company ${x.company.id}`) : 'none' },
           { label: 'Job title', value: toText(x.contact.properties.jobtitle) ?? '(none)' },
-          { label: 'Inferred role', value: `${roleLabel(i.roleCategory)} · ${i.seniority} (${i.source === 'openai' ? 'AI' : 'rules'}, confidence ${i.confidence.toFixed(2)})` },
+          { label: 'Inferred role', value: `${roleLabel(i.roleCategory)} · ${i.seniority} (${i.source === 'openai' ? 'AI' : i.source === 'hubspot' ? 'kept from the last decision' : 'rules'}, confidence ${i.confidence.toFixed(2)})` },
           { label: 'Checklist it seeds', value: defaultRoleTables().checklists[i.roleCategory].join(' · ') },
         ],
         choice: roleChoice(x),

@@ -12,7 +12,8 @@ export interface RoleInference {
   seniority: Seniority;
   /** 0–1. */
   confidence: number;
-  source: 'openai' | 'rules';
+  /** 'hubspot': the role orch wrote earlier (orch_role), kept while the job title stays the same. */
+  source: 'openai' | 'rules' | 'hubspot';
   /** Why the rules were used, or which patterns matched. */
   note?: string;
 }

@@ -5,7 +5,7 @@ import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
 import { startFakes, type Fakes } from '../fakes/index.ts';
 import type { ChatRequest } from '../fakes/openai.ts';
 import { uniqueMongoUri } from '../helpers/db.ts';
-import { creation, until } from '../helpers/ingest.ts';
+import { creation, propertyChange, until } from '../helpers/ingest.ts';
 import { textOf } from '../helpers/approvals.ts';
 import { approveWith, choiceOf, pick, sheetsOf, waitForWorkflowSheet } from '../helpers/choices.ts';
 import { defaultRoleTables } from '../../workflows/role-rules.ts';
@@ -104,6 +104,20 @@ describe('contact-role-mapping', () => {
     expect(textOf(banner as never)).toContain('*Role to write:* Legal');
     const check = await until(async () => conn.collection('agenda_jobs').findOne({ name: 'reconcile:after-write-contact', 'data.contactId': '6101' }), 10_000, 'after-write check');
     expect(new Date(check.nextRunAt as Date).getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it('when the corrected contact later changes phone, then the role an admin chose is kept (not re-inferred) and only the phone changes', async () => {
+    const current = fakes.hubspot.get('contacts', '6101')?.properties ?? {};
+    fakes.hubspot.put('contacts', { id: '6101', properties: { ...current, phone: '+1 415 555 0199' }, associations: { companies: ['5101'] } });
+    expect((await app.postHubSpot([propertyChange('contact', '6101', 'phone', '+1 415 555 0199')])).status).toBe(200);
+    const second = await until(async () => sheetsOf(fakes, 'contact-role-mapping', '6101')[1], 20_000, 'second sheet');
+    expect(textOf(second)).toContain('Legal · vp (kept from the last decision, confidence 1.00)');
+    expect(choiceOf(second)?.initial_option?.value).toBe('legal');
+    await approveWith(app, second, null);
+    await until(async () => (await db.Run.countDocuments({ objectId: '6101', workflowId: 'contact-role-mapping', status: 'COMPLETED' })) === 2 || null, 20_000, 'second run completed');
+    expect(contactRows('6101')).toHaveLength(1);
+    expect(contactRows('6101')[0]?.fields).toMatchObject({ Role: 'legal', Phone: '+1 415 555 0199' });
+    expect([...fakes.notion.pages.values()].filter((p) => p.databaseId === checklistDb)).toHaveLength(1);
   });
 
   it('when a "Software Engineer" contact arrives, then it is written without a sheet', async () => {
