@@ -17,10 +17,14 @@ export interface Provenance {
   source: Source;
   /** Set when the preferred source could not answer and the other one did. */
   note?: string;
-  runs: TracedRun[];
+  runIds: string[];
+  /** From Neo4j; null = MongoDB, derived by the caller from the documents it reads anyway (tracedFromDocs). */
+  traced: TracedRun[] | null;
 }
 
 type Ctx = Pick<AppContext, 'models' | 'neo4j' | 'logger'>;
+type RunDoc = { _id: string; workflowId?: unknown; objectType?: unknown; objectId?: unknown; trigger?: unknown; result?: unknown; finishedAt?: unknown };
+type ApprovalDoc = { _id: string; runId?: unknown; decision?: unknown; decidedBy?: unknown; decidedAt?: unknown; reason?: unknown; policy?: unknown };
 
 /** At most this many runs per explanation (the latest ones): the answer must fit one Slack message. */
 export const MAX_RUNS = 20;
@@ -31,37 +35,34 @@ async function runIdsFromMongo(ctx: Ctx, s: WhySubject): Promise<string[]> {
   return runs.map((r) => String(r._id));
 }
 
-async function fromMongo(ctx: Ctx, s: WhySubject): Promise<TracedRun[]> {
-  const runIds = await runIdsFromMongo(ctx, s);
-  if (runIds.length === 0) return [];
-  const [runs, approvals] = await Promise.all([
-    ctx.models.Run.find({ _id: { $in: runIds } }, { workflowId: 1, objectType: 1, objectId: 1, trigger: 1, result: 1, finishedAt: 1 }).lean(),
-    ctx.models.Approval.find({ runId: { $in: runIds }, decidedAt: { $exists: true } }, { runId: 1, decision: 1, decidedBy: 1, decidedAt: 1, reason: 1, policy: 1 }).lean(),
-  ]);
+const isoOf = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
+
+/** The MongoDB provenance of runs: their trigger's events, decided approvals with the policy snapshot, performed writes. */
+export function tracedFromDocs(runs: RunDoc[], approvals: ApprovalDoc[]): TracedRun[] {
   return runs.map((r) => {
     const result = (r.result ?? {}) as { writes?: { system?: string; recordId?: string; performed?: boolean; op?: string }[] };
     return {
-      runId: String(r._id),
-      workflowId: r.workflowId,
-      objectType: r.objectType,
-      objectId: r.objectId,
-      eventIds: [...(r.trigger?.eventIds ?? [])].sort(),
+      runId: r._id,
+      workflowId: (r.workflowId as string | undefined) ?? null,
+      objectType: (r.objectType as string | undefined) ?? null,
+      objectId: (r.objectId as string | undefined) ?? null,
+      eventIds: [...((r.trigger as { eventIds?: string[] } | undefined)?.eventIds ?? [])].sort(),
       approvals: approvals
-        .filter((a) => a.runId === r._id)
+        .filter((a) => a.runId === r._id && a.decidedAt)
         .map((a) => {
           const p = (a.policy ?? null) as { name?: string; version?: number } | null;
           return {
-            approvalId: String(a._id),
-            decision: a.decision ?? null,
-            actor: a.decidedBy ?? null,
-            at: a.decidedAt ? a.decidedAt.toISOString() : null,
-            reason: a.reason ?? null,
+            approvalId: a._id,
+            decision: (a.decision as string | undefined) ?? null,
+            actor: (a.decidedBy as string | undefined) ?? null,
+            at: isoOf(a.decidedAt),
+            reason: (a.reason as string | undefined) ?? null,
             policy: p?.name ? { name: p.name, version: String(p.version ?? 0), validFrom: null, validTo: null, createdBy: null } : null,
           };
         }),
       // Only what was performed: dry-run writes are added by the caller from the run's result.
       // The run's result is stored when it completes: that is when its writes are known to be done.
-      writes: (result.writes ?? []).filter((w) => w.performed && w.recordId).map((w) => ({ system: String(w.system), recordId: String(w.recordId), op: w.op ?? null, at: r.finishedAt ? r.finishedAt.toISOString() : null })),
+      writes: (result.writes ?? []).filter((w) => w.performed && w.recordId).map((w) => ({ system: String(w.system), recordId: String(w.recordId), op: w.op ?? null, at: isoOf(r.finishedAt) })),
     };
   });
 }
@@ -76,11 +77,16 @@ async function fromNeo4j(ctx: Ctx, s: WhySubject): Promise<TracedRun[]> {
 export async function provenanceOf(ctx: Ctx, s: WhySubject): Promise<Provenance> {
   if (ctx.neo4j) {
     try {
-      return { source: 'neo4j', runs: await fromNeo4j(ctx, s) };
+      const traced = await fromNeo4j(ctx, s);
+      if (traced.length > 0) return { source: 'neo4j', runIds: traced.map((r) => r.runId), traced };
+      // Not (yet) in the graph, e.g. a run that has not reached its first node or predates NEO4J_URI.
+      const runIds = await runIdsFromMongo(ctx, s);
+      if (runIds.length > 0) return { source: 'mongodb', note: 'the Neo4j lineage has no record of it', runIds, traced: null };
+      return { source: 'neo4j', runIds: [], traced };
     } catch (err) {
       ctx.logger.warn('why: Neo4j lineage unavailable, answering from MongoDB', { subject: `${s.kind}:${s.id}`, error: (err as Error).message });
-      return { source: 'mongodb', note: 'the Neo4j lineage did not answer', runs: await fromMongo(ctx, s) };
+      return { source: 'mongodb', note: 'the Neo4j lineage did not answer', runIds: await runIdsFromMongo(ctx, s), traced: null };
     }
   }
-  return { source: 'mongodb', runs: await fromMongo(ctx, s) };
+  return { source: 'mongodb', runIds: await runIdsFromMongo(ctx, s), traced: null };
 }

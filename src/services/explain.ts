@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.ts';
 import type { TracedRun } from '../integrations/lineage-read.ts';
-import { MAX_RUNS, provenanceOf, type Source, type WhySubject } from './explain-sources.ts';
+import { MAX_RUNS, provenanceOf, tracedFromDocs, type Source, type WhySubject } from './explain-sources.ts';
 
 export type { WhyKind, WhySubject } from './explain-sources.ts';
 
@@ -138,15 +138,12 @@ async function exceptionsOf(ctx: Ctx, runs: WhyStory['runs'], asOf: Date | null)
 export async function explain(ctx: Ctx, subject: WhySubject, opts: { asOf?: Date | null } = {}): Promise<WhyStory> {
   const asOf = opts.asOf ?? null;
   const prov = await provenanceOf(ctx, subject);
-  const runIds = prov.runs.map((r) => r.runId);
-  const runDocs = ((await ctx.models.Run.find({ _id: { $in: runIds }, ...(asOf ? { startedAt: { $lte: asOf } } : {}) }).sort({ startedAt: -1 }).limit(MAX_RUNS).lean()) as unknown as Lean[]).reverse();
+  const runDocs = ((await ctx.models.Run.find({ _id: { $in: prov.runIds }, ...(asOf ? { startedAt: { $lte: asOf } } : {}) }).sort({ startedAt: -1 }).limit(MAX_RUNS).lean()) as unknown as Lean[]).reverse();
   const kept = new Set(runDocs.map((r) => r._id));
-  const traced = prov.runs.filter((r) => kept.has(r.runId));
+  const approvalDocs = (await ctx.models.Approval.find({ runId: { $in: [...kept] } }).sort({ requestedAt: 1 }).lean()) as unknown as Lean[];
+  const traced = prov.traced ? prov.traced.filter((r) => kept.has(r.runId)) : tracedFromDocs(runDocs, approvalDocs);
   const eventIds = [...new Set(traced.flatMap((r) => r.eventIds))];
-  const [eventDocs, approvalDocs] = await Promise.all([
-    ctx.models.WebhookEvent.find({ _id: { $in: eventIds } }, { eventId: 1, subscriptionType: 1, propertyName: 1, occurredAt: 1, receivedAt: 1 }).lean() as unknown as Promise<Lean[]>,
-    ctx.models.Approval.find({ runId: { $in: [...kept] } }).sort({ requestedAt: 1 }).lean() as unknown as Promise<Lean[]>,
-  ]);
+  const eventDocs = (await ctx.models.WebhookEvent.find({ _id: { $in: eventIds } }, { eventId: 1, subscriptionType: 1, propertyName: 1, occurredAt: 1, receivedAt: 1 }).lean()) as unknown as Lean[];
   const names = [...new Set(approvalDocs.map((a) => (a.policy as { name?: string } | null)?.name).filter((n): n is string => Boolean(n)))];
   const versionDocs = names.length ? ((await ctx.models.Policy.find({ name: { $in: names } }).lean()) as unknown as Lean[]) : [];
   const versions = new Map(versionDocs.map((p) => [`${String(p.name)}@${Number(p.version)}`, p]));

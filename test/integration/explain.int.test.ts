@@ -138,6 +138,15 @@ describe('explain(): the same story from Neo4j and from MongoDB', () => {
     }
   });
 
+  it('when a run is in MongoDB but not (yet) in the lineage graph, then MongoDB answers and the story says so', async () => {
+    const id = `run_nograph${uid}`;
+    await models.Run.create({ _id: id, workflowId: 'company-intake', status: 'PENDING', objectType: 'company', objectId: `66${uid}`, correlationKey: `g:${uid}`, startedAt: new Date() });
+    const story = await explain(withNeo4j(), { kind: 'run', id });
+    expect(story.source).toBe('mongodb');
+    expect(story.sourceNote).toContain('no record');
+    expect(story.runs).toEqual([expect.objectContaining({ runId: id, status: 'PENDING' })]);
+  });
+
   it('when Neo4j does not answer, then MongoDB does and the story says so', async () => {
     const dead = neo4j.driver('bolt://127.0.0.1:1', neo4j.auth.basic('neo4j', ''), { connectionAcquisitionTimeout: 500, connectionTimeout: 500 });
     try {
