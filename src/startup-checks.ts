@@ -31,7 +31,8 @@ export interface SlackIdentity {
  * (handed to Bolt, so it does not make its own unguarded call), or null when Slack was unreachable.
  */
 export async function checkSlackToken(config: Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL'>, logger: Logger, timeoutMs = 5000): Promise<SlackIdentity | null> {
-  const client = new WebClient(config.SLACK_BOT_TOKEN, { slackApiUrl: config.SLACK_API_URL, retryConfig: { retries: 0 }, timeout: timeoutMs, logger: slackLogger(logger) });
+  // The client's own failure lines stay quiet: the outcome is said once, below.
+  const client = new WebClient(config.SLACK_BOT_TOKEN, { slackApiUrl: config.SLACK_API_URL, retryConfig: { retries: 0 }, timeout: timeoutMs, logger: quiet(slackLogger(logger)) });
   try {
     const r = await client.auth.test();
     return { botUserId: String(r.user_id ?? ''), botId: String(r.bot_id ?? ''), ...(r.team ? { team: String(r.team) } : {}) };
@@ -45,6 +46,12 @@ export async function checkSlackToken(config: Pick<Config, 'SLACK_BOT_TOKEN' | '
     logger.warn('Slack could not be reached to check SLACK_BOT_TOKEN; starting anyway (Slack features fail until it is reachable)', { slackApiUrl: config.SLACK_API_URL, error: e.message });
     return null;
   }
+}
+
+/** A Slack logger that passes only errors on. */
+function quiet(base: ReturnType<typeof slackLogger>): ReturnType<typeof slackLogger> {
+  const none = () => undefined;
+  return { ...base, debug: none, info: none, warn: none };
 }
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
