@@ -1,6 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import { mrkdwn, SLACK_LIMITS } from './limits.ts';
 import { esc, link, mention, safe } from './text.ts';
+import { hidesPii } from './pii.ts';
+import { revealButton } from './reveal.ts';
 import { duration, stamp, STATUS_ICONS } from './format.ts';
 
 export interface RunDetailInput {
@@ -52,6 +54,10 @@ export function buildRunDetail(input: RunDetailInput): { text: string; blocks: K
   if (input.approvals.length) {
     const lines = input.approvals.map((a) => `• \`${esc(a._id)}\` ${safe(a.title ?? '', 200)} — ${esc(a.status)}${a.decidedBy ? ` by ${mention(a.decidedBy)} ${stamp(a.decidedAt)}` : ''}${a.reason ? ` — “${safe(a.reason, 200)}”` : ''}`);
     blocks.push({ type: 'section', block_id: 'run_approvals', text: mrkdwn(`*Approvals*\n${lines.join('\n')}`) });
+    // Titles or reasons masked here: admins can Reveal them (the button refuses anyone else).
+    const hiding = input.approvals.filter((a) => hidesPii(a.title) || hidesPii(a.reason)).slice(0, 5);
+    // One block each: an action_id must be unique within its block.
+    hiding.forEach((a, i) => blocks.push({ type: 'actions', block_id: `run_reveal_${i}`, elements: [revealButton({ kind: 'approval', id: a._id })] }));
   }
   if (input.exceptions.length) {
     const lines = input.exceptions.map((e) => `• \`${esc(e._id)}\` ${esc(e.type)} — ${esc(e.status)}${e.title ? ` — ${safe(e.title, 200)}` : ''}`);

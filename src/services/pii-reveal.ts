@@ -2,6 +2,7 @@ import type { AppContext } from '../context.ts';
 import { cardPiiEntries, sheetPiiEntries, type PiiEntry, type RevealTarget } from '../../blocks/reveal.ts';
 import { sheetInputOf, type ApprovalLike } from './approval-view.ts';
 import { getException } from '../reconcile/exceptions.ts';
+import { hidesPii } from '../../blocks/pii.ts';
 import { audit } from './audit.ts';
 
 export interface RevealSubject {
@@ -16,7 +17,8 @@ export async function hiddenValues(ctx: Pick<AppContext, 'models'>, t: RevealTar
     const a = await ctx.models.Approval.findById(t.id).lean();
     if (!a) return null;
     const s = sheetInputOf(a as unknown as ApprovalLike);
-    return { objectType: s.objectType, objectId: s.objectId, entries: sheetPiiEntries(s) };
+    const reason = hidesPii(a.reason) ? [{ label: 'Decision reason', value: a.reason }] : [];
+    return { objectType: s.objectType, objectId: s.objectId, entries: [...sheetPiiEntries(s), ...reason] };
   }
   const e = await getException(ctx.models, t.id);
   if (!e) return null;

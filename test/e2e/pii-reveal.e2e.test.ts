@@ -126,3 +126,35 @@ describe('PII on the approval sheet: masked, revealed with a reason', () => {
     expect(everythingPosted()).not.toContain(RAW_EMAIL);
   });
 });
+
+describe('PII on an exception card and in /orch run', () => {
+  it('when an admin reveals an exception card\'s hidden values with a reason, then they see the raw email in the modal and it is audited', async () => {
+    const now = new Date();
+    await db.Exception.create({
+      _id: 'exc_pii1', type: 'field_drift', severity: 'medium', objectType: 'contact', objectId: '88', status: 'open', openKey: 'field_drift:contact:88',
+      title: `Contact 88: email differs (${RAW_EMAIL})`, diff: [{ field: 'email', hubspot: RAW_EMAIL, mirror: 'old@acme-bank.com' }], occurrences: 1, firstSeenAt: now, lastSeenAt: now,
+    });
+    const card = { channel: 'C0ALERTS', ts: '1.1', text: 'card', blocks: [] } as unknown as Msg;
+    await clickReveal(card, 'exception:exc_pii1', 'UADMIN1');
+    const modal = await until(async () => fakes.slack.openedViews.find((v) => v.view.callback_id === 'pii_reveal_modal' && String(v.view.private_metadata).includes('exc_pii1')), 10_000, 'reason modal');
+    expect(JSON.stringify(modal.view)).toContain('email (HubSpot)');
+    const shown = await submitReason(modal.view.private_metadata as string, 'customer asked which address we have');
+    expect(JSON.stringify(shown.body)).toContain(RAW_EMAIL);
+    const audit = await db.AuditEntry.findOne({ action: 'pii.reveal', target: 'exception:exc_pii1' }).lean();
+    expect(audit).toMatchObject({ actor: 'UADMIN1', outcome: 'allowed', reason: 'customer asked which address we have', details: { objectType: 'contact', objectId: '88' } });
+    expect(everythingPosted()).not.toContain(RAW_EMAIL);
+  });
+
+  it('when a viewer opens /orch run for the run, then the approval title is masked and a Reveal button is offered (which refuses them)', async () => {
+    const run = await db.Run.findOne({ objectId: '7301' }).lean();
+    expect(run).toBeTruthy();
+    const before = fakes.slack.responses.length;
+    const res = await app.slashCommand({ text: `run ${run?._id}`, user_id: 'UVIEWER9', channel_id: 'C0GENERAL' });
+    expect(res.status).toBe(200);
+    const reply = await until(async () => fakes.slack.responses.slice(before).find((r) => JSON.stringify(r.body).includes('run_approvals')), 10_000, '/orch run reply');
+    const json = JSON.stringify(reply.body);
+    expect(json).toContain('*** *** 4567');
+    expect(json).not.toContain(RAW_PHONE);
+    expect(json).toContain('pii_reveal');
+  });
+});
