@@ -33,8 +33,15 @@ describe('configuration docs cannot drift from the schema', () => {
     expect(doc === renderConfigDoc(), `docs/configuration.md is out of date: ${REGENERATE}`).toBe(true);
   });
 
-  it('when README is read, then it links the generated configuration reference', () => {
-    expect(read('README.md')).toContain('docs/configuration.md');
+  it('when README is read, then it links the generated reference, and its short table names only real keys and every required one', () => {
+    const readme = read('README.md');
+    expect(readme).toContain('docs/configuration.md');
+    const block = /<!-- config:start -->([\s\S]*?)<!-- config:end -->/.exec(readme)?.[1] ?? '';
+    const listed = [...block.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1] as string);
+    const keys = Object.keys(configSchema.shape);
+    expect(listed.filter((k) => !keys.includes(k)), 'README config table names keys the schema does not have').toEqual([]);
+    const required = describeConfig().filter((d) => d.required).map((d) => d.key);
+    expect(required.filter((k) => !listed.includes(k)), 'required keys missing from the README config table (between <!-- config:start --> and <!-- config:end -->)').toEqual([]);
   });
 
   it('when defaults are rendered, then durations read like a user writes them', () => {
