@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, App, RespondArguments, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { AppContext } from '../../src/context.ts';
 import { newId } from '../../src/ids.ts';
+import { esc } from '../../blocks/text.ts';
 import { authorize, roleOf } from '../../src/services/rbac.ts';
 import { helpCommand, helpReply } from './help.ts';
 import { runsCommand } from './runs.ts';
@@ -55,7 +56,7 @@ export async function dispatch(ctx: AppContext, hooks: SurfaceHooks, input: { te
   try {
     return await sub.run({ ctx, hooks, args, userId: input.userId, channelId: input.channelId, triggerId: input.triggerId, role, now: new Date() });
   } catch (err) {
-    if (err instanceof UsageError) return { text: `Usage: \`/orch ${sub.usage}\` — ${err.message}` };
+    if (err instanceof UsageError) return { text: `Usage: \`/orch ${esc(sub.usage)}\` — ${esc(err.message, 500)}` };
     const ref = newId('err', 8);
     ctx.logger.error('/orch failed', { subcommand: sub.name, ref, error: (err as Error).message, stack: (err as Error).stack });
     return { text: `:warning: \`/orch ${sub.name}\` failed (ref \`${ref}\`). Please try again; if it persists, give the ref to an admin.` };

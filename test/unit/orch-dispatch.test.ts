@@ -30,7 +30,7 @@ describe('/orch dispatch', () => {
 
   it('when a handler rejects its arguments, then the one-line usage is the whole answer', async () => {
     const { ctx } = fakeCtx();
-    expect(await dispatch(ctx, {}, { text: 'zz-usage', userId: 'U1' })).toEqual({ text: 'Usage: `/orch zz-usage <x>` — give x' });
+    expect(await dispatch(ctx, {}, { text: 'zz-usage', userId: 'U1' })).toEqual({ text: 'Usage: `/orch zz-usage &lt;x&gt;` — give x' });
   });
 
   it('when the text is empty, then help is shown; an unknown word gets help with no wild guess', async () => {
