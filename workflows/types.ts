@@ -19,6 +19,8 @@ export interface Envelope {
     portalId?: number;
     subscriptionTypes?: string[];
     changedProperties?: string[];
+    /** Set on a run orch started because an approved sheet no longer matched the record (workflows/approval-recheck.ts). */
+    askedAgain?: { approvalId: string; runId: string; why: string };
   };
   payload: { properties?: Record<string, unknown>; associations?: Record<string, unknown>; previous?: Record<string, unknown> };
 }

@@ -68,6 +68,8 @@ export class SlackFake extends FakeServer {
   readonly users = new Map<string, SlackUser>();
   readonly files: SlackFile[] = [];
   private seq = counter();
+  /** Methods whose next answers are lost: the call is carried out, then the connection is cut (see loseAnswers). */
+  private lost: { method: string; left: number }[] = [];
   private viewSeq = counter();
 
   constructor() {
@@ -95,6 +97,14 @@ export class SlackFake extends FakeServer {
     if (/^[CDG][A-Z0-9]{6,}$/.test(name)) return name;
     if (/^[UW][A-Z0-9]+$/.test(name)) return `D${name}`;
     return `C${createHash('sha1').update(name).digest('hex').slice(0, 10).toUpperCase()}`;
+  }
+
+  /**
+   * The next `times` calls of `method` are carried out (a message is posted) but the answer never
+   * arrives: the connection is destroyed instead, as when a 200 is lost on the way back.
+   */
+  loseAnswers(method: string, times = 1): void {
+    this.lost.push({ method, left: times });
   }
 
   messagesIn(channel: string): SlackMessage[] {
@@ -130,6 +140,7 @@ export class SlackFake extends FakeServer {
     this.responses.length = 0;
     this.users.clear();
     this.files.length = 0;
+    this.lost.length = 0;
   }
 
   private nextTs(): string {
@@ -150,6 +161,12 @@ export class SlackFake extends FakeServer {
       return;
     }
     const answer = handler(args);
+    const lose = this.lost.find((l) => l.method === method && l.left > 0);
+    if (lose) {
+      lose.left -= 1;
+      req.socket.destroy();
+      return;
+    }
     res.json({ ...answer, ok: !('error' in answer) });
   }
 
@@ -177,6 +194,20 @@ export class SlackFake extends FakeServer {
       msg.blocks = a.blocks as unknown[] | undefined;
       if (a.metadata) msg.metadata = a.metadata;
       return { channel: msg.channel, ts: msg.ts, text: msg.text, message: { text: msg.text, blocks: msg.blocks } };
+    },
+    'chat.getPermalink': (a) => {
+      const msg = this.message(String(a.channel ?? ''), String(a.message_ts ?? ''));
+      if (!msg) return { error: 'message_not_found' };
+      return { channel: msg.channel, permalink: `https://orch-test.slack.com/archives/${msg.channel}/p${msg.ts.replace('.', '')}` };
+    },
+    // Newest first, top-level messages only; metadata only with include_all_metadata, as Slack does.
+    'conversations.history': (a) => {
+      const id = this.channelId(String(a.channel ?? ''));
+      const oldest = Number(a.oldest ?? 0);
+      const limit = Math.min(Number(a.limit ?? 100), 999);
+      const all = String(a.include_all_metadata) === 'true';
+      const list = this.messages.filter((m) => m.channel === id && !m.thread_ts && Number(m.ts) >= oldest).reverse().slice(0, limit);
+      return { messages: list.map((m) => ({ type: 'message', ts: m.ts, text: m.text, blocks: m.blocks, bot_id: BOT.bot_id, ...(all && m.metadata ? { metadata: m.metadata } : {}) })), has_more: false };
     },
     'chat.postEphemeral': (a) => {
       if (!a.channel || !a.user) return { error: 'invalid_arguments' };

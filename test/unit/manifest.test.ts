@@ -21,6 +21,8 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'chat.delete': ['chat:write'],
   'chat.scheduleMessage': ['chat:write'],
   'conversations.open': ['im:write'],
+  'conversations.history': ['channels:history'],
+  'chat.getPermalink': [],
   'conversations.info': ['channels:read'],
   'conversations.list': ['channels:read'],
   'users.info': ['users:read'],

@@ -1,6 +1,7 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 
-export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const;
+// SUPERSEDED: a newer change to the same object opened a newer sheet for the same workflow (issue 14).
+export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'SUPERSEDED'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 const approvalSchema = new Schema(
@@ -21,7 +22,13 @@ const approvalSchema = new Schema(
     // Snapshot of the policy version in force, so "why was this approved?" stays answerable (invariant 7).
     policy: { type: Schema.Types.Mixed },
     // replyTs: the thread reply saying what was written (posted once, WORKFLOWS).
-    slack: { channel: String, ts: String, replyTs: String },
+    // postingUntil/postingBy/attempts: the claim on posting the sheet, so one approval has one message (workflows/sheet-post.ts).
+    slack: { channel: String, ts: String, replyTs: String, postingUntil: Date, postingBy: String, attempts: Number },
+    // The object's hs_lastmodifieddate (ms) the sheet was built from: a newer one supersedes this approval.
+    objectVersion: { type: Number },
+    supersededBy: { approvalId: String, runId: String, link: String },
+    // Set when the contact's PII was removed (`/orch forget`): ids, decision and policy stay.
+    forgotten: { at: Date, by: String, reason: String },
     trigger: { type: String },
     mode: { type: String, enum: ['dry-run', 'live'] },
     requestedAt: { type: Date, required: true, default: () => new Date() },
@@ -50,6 +57,7 @@ const approvalSchema = new Schema(
 approvalSchema.index({ runId: 1, step: 1 }, { unique: true });
 approvalSchema.index({ status: 1, requestedAt: 1 });
 approvalSchema.index({ decidedAt: -1 });
+approvalSchema.index({ objectType: 1, objectId: 1, workflowId: 1, status: 1 });
 
 export type ApprovalDoc = InferSchemaType<typeof approvalSchema>;
 export const approvalModel = (conn: Connection) => conn.model('Approval', approvalSchema, 'approvals');
