@@ -15,7 +15,8 @@ const cache = new WeakMap<object, LRUCache<string, { email: string | undefined; 
  */
 export async function ownerEmailOf(ctx: OwnerCtx, objectType: string, objectId: string): Promise<string | undefined> {
   const hubspot = ctx.integrations.hubspot;
-  if (!hubspot) return undefined;
+  // Only CRM objects have a HubSpot owner: a run, a domain or a mirror row is never looked up.
+  if (!hubspot || !(objectType in API_TYPE)) return undefined;
   let byObject = cache.get(hubspot);
   if (!byObject) cache.set(hubspot, (byObject = new LRUCache({ max: OWNER_CACHE_MAX, ttl: TTL_MS })));
   const key = `${objectType}:${objectId}`;
