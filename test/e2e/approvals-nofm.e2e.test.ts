@@ -5,8 +5,8 @@ import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
 import { startFakes, type Fakes } from '../fakes/index.ts';
 import { uniqueMongoUri } from '../helpers/db.ts';
 import { until } from '../helpers/ingest.ts';
-import { APPROVALS_CHANNEL, approvalIdOf, blocksOf, click, dealWebhook, textOf, waitForSheet } from '../helpers/approvals.ts';
-import { orchReply } from '../helpers/api-tokens.ts';
+import { APPROVALS_CHANNEL, approvalIdOf, blocksOf, click, dealWebhook, submitReject, textOf, waitForSheet } from '../helpers/approvals.ts';
+import { orchReply, personalToken } from '../helpers/api-tokens.ts';
 
 let fakes: Fakes;
 let app: AppProcess;
@@ -69,6 +69,21 @@ describe('N-of-M approvals in Slack', () => {
     expect(done.status).toBe('APPROVED');
     expect(done.votes.map((v) => v.by)).toEqual(['UADMIN1', 'UADMIN2']);
     expect(await db.AuditEntry.countDocuments({ target: approvalIdOf(sheet), action: 'approval.vote' })).toBe(2);
+  });
+
+  it('when one admin approved and another rejects with a reason (in Slack), then the rejection ends it; an API vote with a personal token counts as that admin', async () => {
+    await dealWebhook(app, fakes, '9104', { dealname: 'Rejected Big Deal', amount: '120000', dealstage: 'appointmentscheduled' });
+    const sheet = await waitForSheet(fakes, 'Rejected Big Deal');
+    const token = await personalToken(app, fakes, 'UADMIN1', 'nofm');
+    const vote = await app.api<{ ok: boolean; pending?: boolean }>('POST', `/api/approvals/${approvalIdOf(sheet)}/decision`, { decision: 'approve' }, token);
+    expect(vote).toMatchObject({ status: 200, body: { ok: true, pending: true } });
+    expect((await approvalOf(sheet)).votes[0]).toMatchObject({ by: 'UADMIN1' });
+    expect(await db.AuditEntry.findOne({ action: 'approval.vote', target: approvalIdOf(sheet), actor: 'UADMIN1' }).lean()).toMatchObject({ via: 'API token nofm' });
+    await submitReject(app, { approvalId: approvalIdOf(sheet), channel: sheet.channel, ts: sheet.ts }, 'vendor not vetted', 'UADMIN2');
+    await until(async () => ((await db.Run.findOne({ objectId: '9104', status: { $in: ['COMPLETED', 'FAILED', 'CANCELLED'] } }).lean()) ? true : null), 20_000, 'run finished');
+    expect(fakes.hubspot.get('deals', '9104')?.properties.orch_procurement_status).toBe('rejected');
+    expect(await approvalOf(sheet)).toMatchObject({ status: 'REJECTED' });
+    await until(async () => (textOf(current(sheet)).includes('Rejected') ? true : null), 10_000, 'rejected banner');
   });
 
   it('when an admin delegates, then the delegate approves on their behalf and the sheet says so; /orch delegate off ends it', async () => {
