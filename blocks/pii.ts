@@ -113,8 +113,8 @@ function nationalLengths(region: CountryCode): Set<number> {
   if (!set) {
     const md = new Metadata();
     md.selectNumberingPlan(region);
-    // Trunk prefixes are 1–2 digits ("0", "1", "06"); the calling code may be written without +.
-    const extra = [1, 2, getCountryCallingCode(region).length];
+    // A one-digit trunk prefix ("0", "1") or the calling code written without +.
+    const extra = [1, getCountryCallingCode(region).length];
     const base = md.numberingPlan?.possibleLengths() ?? [];
     set = new Set([...base, ...base.flatMap((n) => extra.map((e) => n + e))]);
     lengthsCache.set(region, set);
