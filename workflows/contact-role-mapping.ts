@@ -23,9 +23,10 @@ const withExtra = (s: RunStateValue, patch: Partial<ContactExtra>) => ({ extra: 
 
 /** The company id: the envelope's association, else associatedcompanyid, else the associations API. */
 async function companyIdOf(deps: WorkflowDeps, s: RunStateValue, raw: Record<string, unknown>): Promise<string | null> {
-  const fromEnvelope = (s.envelope.payload?.associations as Record<string, string[]> | undefined)?.companies?.[0];
-  const id = fromEnvelope ?? toText(raw.associatedcompanyid);
-  if (id) return id;
+  const listed = (s.envelope.payload?.associations as Record<string, string[]> | undefined)?.companies;
+  const id = listed?.[0] ?? toText(raw.associatedcompanyid);
+  if (id || listed) return id;
+  // No associations in the envelope (a replay or a retried run): ask HubSpot.
   const ids = await deps.integrations.hubspot.getAssociations('contacts', s.envelope.meta.objectId, 'companies');
   return ids[0] ?? null;
 }

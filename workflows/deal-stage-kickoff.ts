@@ -46,16 +46,21 @@ async function fetchParties(deps: WorkflowDeps, s: RunStateValue, raw: Record<st
   const { hubspot } = deps.integrations;
   const dealId = s.envelope.meta.objectId;
   const assoc = (s.envelope.payload?.associations ?? {}) as Record<string, string[]>;
-  const companyId = assoc.companies?.[0] ?? (await hubspot.getAssociations('deals', dealId, 'companies'))[0] ?? null;
-  const contactIds = (assoc.contacts ?? (await hubspot.getAssociations('deals', dealId, 'contacts'))).slice(0, MAX_CONTACTS);
-  const company = companyId ? await readOrSkip(() => hubspot.getObject('companies', companyId, [...HUBSPOT_PROPERTIES])) : null;
-  const found = contactIds.length ? await hubspot.batchRead('contacts', contactIds, CONTACT_FIELDS) : new Map();
+  // The envelope carries the associations ingest read (an empty list means none); the API only when it has none.
+  const [companyIds, allContactIds] = await Promise.all([assoc.companies ?? hubspot.getAssociations('deals', dealId, 'companies'), assoc.contacts ?? hubspot.getAssociations('deals', dealId, 'contacts')]);
+  const companyId = companyIds[0] ?? null;
+  const contactIds = allContactIds.slice(0, MAX_CONTACTS);
+  const ownerId = toText(raw.hubspot_owner_id);
+  // Independent reads, at once.
+  const [company, found, owner] = await Promise.all([
+    companyId ? readOrSkip(() => hubspot.getObject('companies', companyId, [...HUBSPOT_PROPERTIES])) : null,
+    contactIds.length ? hubspot.batchRead('contacts', contactIds, CONTACT_FIELDS) : new Map<string, never>(),
+    ownerId ? hubspot.getOwner(ownerId) : null,
+  ]);
   const contacts = contactIds.flatMap((id) => {
     const c = found.get(id);
     return c ? [{ id, name: [c.properties.firstname, c.properties.lastname].filter(Boolean).join(' ') || null, email: toText(c.properties.email) }] : [];
   });
-  const ownerId = toText(raw.hubspot_owner_id);
-  const owner = ownerId ? await hubspot.getOwner(ownerId) : null;
   return { company: company && companyId ? { id: companyId, properties: company.properties } : null, contacts, owner };
 }
 
