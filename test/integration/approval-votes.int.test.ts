@@ -4,6 +4,8 @@ import { decideApproval } from '../../src/services/approvals.ts';
 import { startFakes, type Fakes } from '../fakes/index.ts';
 import { surfacesContext } from '../helpers/surfaces-ctx.ts';
 import type { ApprovalLevel } from '../../workflows/approval-requirement.ts';
+import neo4j from 'neo4j-driver';
+import { neo4jUri } from '../helpers/db.ts';
 
 /**
  * N-of-M approvals through the product's decision path on the test bed's server: votes are one
@@ -107,5 +109,28 @@ describe('N-of-M approval votes (storage contract)', () => {
     expect(await t.ctx.models.AuditEntry.findOne({ actor: 'UOWNER', target: own, outcome: 'refused' }).lean()).toBeTruthy();
     expect((await stored(own)).status).toBe('PENDING');
     await t.ctx.models.Delegation.deleteOne({ from: 'UADM5' });
+  });
+
+  it('when a 2-of-M approval is decided with lineage on, then each vote is linked to the run in the graph, with who voted for whom', async () => {
+    const driver = neo4j.driver(neo4jUri(), neo4j.auth.basic('neo4j', ''), { disableLosslessIntegers: true });
+    const withGraph = createIntegrations(t.ctx.config, t.ctx.logger, t.ctx.metrics, driver);
+    try {
+      await t.ctx.models.Delegation.create({ from: 'UADM3', to: 'UDELEG9', createdAt: new Date() });
+      const id = await approval([{ required: 2, from: 'admins' }]);
+      await decideApproval({ ...t.ctx, integrations: withGraph }, { approvalId: id, decision: 'approve', actor: 'UADM1' });
+      await decideApproval({ ...t.ctx, integrations: withGraph }, { approvalId: id, decision: 'approve', actor: 'UDELEG9' });
+      const runId = (await t.ctx.models.Approval.findById(id).lean())?.runId;
+      const res = await driver.executeQuery('MATCH (:Run {id: $runId})-[:DECIDED_BY]->(a:Approval) RETURN a.id AS id, a.actor AS actor ORDER BY a.id', { runId });
+      const rows = res.records.map((r) => ({ id: r.get('id') as string, actor: r.get('actor') as string }));
+      expect(rows).toEqual([
+        { id, actor: 'UDELEG9' },
+        { id: `${id}:vote1`, actor: 'UADM1' },
+        { id: `${id}:vote2`, actor: 'UDELEG9 on behalf of UADM3' },
+      ]);
+    } finally {
+      await t.ctx.models.Delegation.deleteOne({ from: 'UADM3' });
+      await withGraph.stop();
+      await driver.close();
+    }
   });
 });
