@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RequestHandler, Router } from 'express';
+import { forgetContact } from '../services/forget.ts';
 import { getMode } from '../services/settings.ts';
 import type { AppContext } from '../context.ts';
 import { eventsApi } from '../http/api-events.ts';
@@ -55,6 +56,8 @@ export function createIngest(ctx: AppContext): Ingest {
     clientSecret: config.HUBSPOT_CLIENT_SECRET,
     publicUrl: config.PUBLIC_URL,
     legacySignatures: config.HUBSPOT_LEGACY_SIGNATURES,
+    onPrivacyDeletion: (contactId) =>
+      void forgetContact(ctx, { contactId, actor: 'hubspot:privacyDeletion', reason: 'HubSpot contact.privacyDeletion (GDPR delete in HubSpot)' }).catch((err: Error) => logger.error('forgetting a contact after privacyDeletion failed', { contactId, error: err.message })),
     writers: config.ORCH_INGEST_WRITERS,
     // Only where this instance processes units itself; a web-only instance leaves it to the workers' poll.
     ...(config.ORCH_ROLE === 'web' ? {} : { onStored: () => poller.wake() }),

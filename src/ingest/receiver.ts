@@ -20,6 +20,8 @@ export interface ReceiverDeps {
   writers?: number;
   /** HUBSPOT_LEGACY_SIGNATURES: v1/v2 signatures are refused unless 'allow'. */
   legacySignatures?: 'allow' | 'refuse';
+  /** `contact.privacyDeletion` events, once stored: the contact's PII is forgotten (src/services/forget.ts). */
+  onPrivacyDeletion?: (contactId: string) => void;
 }
 
 /** The body size as a number: the bytes read when there are some, else the declared Content-Length. */
@@ -88,6 +90,9 @@ export function hubspotWebhookHandlers(deps: ReceiverDeps): RequestHandler[] {
       res.status(200).json({ ok: true, batchId: r.batchId, accepted: r.accepted, duplicates: r.duplicates, quarantined: r.quarantined, ignored: r.ignored });
       m.ackSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
       if (r.objects > 0) deps.onStored?.();
+      for (const e of items as { subscriptionType?: unknown; objectId?: unknown }[]) {
+        if (e?.subscriptionType === 'contact.privacyDeletion' && (typeof e.objectId === 'number' || typeof e.objectId === 'string')) deps.onPrivacyDeletion?.(String(e.objectId));
+      }
     } catch (err) {
       // Not stored → not acknowledged: HubSpot retries, nothing is lost.
       next(err);
