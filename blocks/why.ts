@@ -12,7 +12,7 @@ export { safe } from './text.ts';
 export const WHY_ACTION = 'why_open';
 export const WHY_MODAL = 'why_modal';
 
-const SOURCE_LABEL: Record<WhyStory['source'], string> = { neo4j: 'Neo4j lineage', mongodb: 'MongoDB (lineage off: NEO4J_URI is not set)' };
+const SOURCE_LABEL: Record<WhyStory['source'], string> = { neo4j: 'Neo4j lineage', mongodb: 'MongoDB' };
 
 const code = (text: string | null | undefined, max = 80): string => `\`${esc((text ?? '').replace(/`/g, "'"), max)}\``;
 
@@ -53,7 +53,8 @@ const DECISION: Record<string, string> = { approve: ':white_check_mark: Approved
 function policyLine(p: NonNullable<WhyStory['approvals'][number]['policy']>): string {
   const validity = `valid ${p.validFrom ? `from ${stamp(p.validFrom)}` : ''}${p.validTo ? ` to ${stamp(p.validTo)}` : ' (still in force)'}${p.createdBy ? `, created by ${who(p.createdBy)}` : ''}`;
   const rules = p.matched.length ? p.matched.map((m) => `${code(m.id)}${m.description ? ` ${safe(m.description, 120)}` : ''}${m.level ? ` (${m.level})` : ''}`).join('; ') : '_none_';
-  return `    Policy *${esc(p.name)}* v${p.version} in force at the decision (${validity}) · rules matched: ${rules}`;
+  const when = p.laterVersionAtDecision ? `the version the sheet was evaluated and decided under; v${p.laterVersionAtDecision} had started by the decision` : 'in force at the decision';
+  return `    Policy *${esc(p.name)}* v${p.version} ${when} (${validity}) · rules matched: ${rules}`;
 }
 
 function approvalLines(w: WhyStory): string[] {
@@ -112,7 +113,7 @@ function storyBlocks(w: WhyStory): KnownBlock[] {
 /** One line for notifications: no mentions, no outside markup. */
 export function whyText(w: WhyStory): string {
   const decided = w.approvals.filter((a) => a.decision).length;
-  return truncate(`Why ${subjectLabel(w.subject)}: ${w.runs.length} run(s), ${w.approvals.length} approval(s) (${decided} decided), ${w.writes.length} write(s), ${w.exceptions.length} exception(s). Source: ${SOURCE_LABEL[w.source]}.`, SLACK_LIMITS.messageText);
+  return truncate(`Why ${subjectLabel(w.subject)}: ${w.runs.length} run(s), ${w.approvals.length} approval(s) (${decided} decided), ${w.writes.length} write(s), ${w.exceptions.length} exception(s). Source: ${SOURCE_LABEL[w.source]}${w.sourceNote ? ` (${w.sourceNote})` : ''}.`, SLACK_LIMITS.messageText);
 }
 
 /** The ephemeral `/orch why` answer (≤ 50 blocks). */

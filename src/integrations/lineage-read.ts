@@ -91,8 +91,11 @@ function parseJson<T>(text: unknown, fallback: T): T {
   }
 }
 
-/** A Slack answer cannot wait for the driver's 30 s of retries: past this, the caller falls back to MongoDB. */
-export const READ_TIMEOUT_MS = 4000;
+/**
+ * A Slack answer cannot wait for the driver's 30 s of retries: past this, the caller falls back to
+ * MongoDB. Generous, because the first read of a fresh driver also opens its connection.
+ */
+export const READ_TIMEOUT_MS = 10_000;
 
 export function createLineageReader(driver: Driver, timeoutMs = READ_TIMEOUT_MS): LineageReader {
   async function read(cypher: string, params: Record<string, unknown>) {

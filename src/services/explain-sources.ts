@@ -26,6 +26,8 @@ type Ctx = Pick<AppContext, 'models' | 'neo4j' | 'logger'>;
 type RunDoc = { _id: string; workflowId?: unknown; objectType?: unknown; objectId?: unknown; trigger?: unknown; result?: unknown; finishedAt?: unknown };
 type ApprovalDoc = { _id: string; runId?: unknown; decision?: unknown; decidedBy?: unknown; decidedAt?: unknown; reason?: unknown; policy?: unknown };
 
+export const LINEAGE_OFF = 'lineage off: NEO4J_URI is not set';
+
 /** At most this many runs per explanation (the latest ones): the answer must fit one Slack message. */
 export const MAX_RUNS = 20;
 
@@ -88,5 +90,5 @@ export async function provenanceOf(ctx: Ctx, s: WhySubject): Promise<Provenance>
       return { source: 'mongodb', note: 'the Neo4j lineage did not answer', runIds: await runIdsFromMongo(ctx, s), traced: null };
     }
   }
-  return { source: 'mongodb', runIds: await runIdsFromMongo(ctx, s), traced: null };
+  return { source: 'mongodb', note: LINEAGE_OFF, runIds: await runIdsFromMongo(ctx, s), traced: null };
 }

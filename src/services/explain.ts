@@ -16,6 +16,8 @@ export interface WhyPolicy {
   validTo: string | null;
   createdBy: string | null;
   matched: { id: string; description: string | null; level: string | null }[];
+  /** Set when another version had come into force between the sheet and the decision (the sheet's version applied). */
+  laterVersionAtDecision: number | null;
 }
 export interface WhyStory {
   subject: WhySubject;
@@ -35,16 +37,26 @@ type Lean = Record<string, unknown> & { _id: string };
 const isoOf = (d: unknown): string | null => (d instanceof Date ? d.toISOString() : typeof d === 'string' && d ? new Date(d).toISOString() : null);
 const after = (d: string | null, asOf: Date | null) => Boolean(asOf && d && new Date(d) > asOf);
 
-function policyOf(a: Lean, traced: TracedRun['approvals'][number] | undefined, versions: Map<string, Lean>): WhyPolicy | null {
+/** The version of `name` in force at `at` among the stored versions (validFrom ≤ at < validTo, highest first). */
+function versionAt(versions: Map<string, Lean>, name: string, at: string | null): number | null {
+  if (!at) return null;
+  const t = new Date(at);
+  const inForce = [...versions.values()].filter((v) => v.name === name && v.validFrom instanceof Date && v.validFrom <= t && (!(v.validTo instanceof Date) || v.validTo > t));
+  return inForce.length ? Math.max(...inForce.map((v) => Number(v.version))) : null;
+}
+
+function policyOf(a: Lean, traced: TracedRun['approvals'][number] | undefined, versions: Map<string, Lean>, decidedAt: string | null): WhyPolicy | null {
   const snap = (a.policy ?? null) as { name?: string; version?: number; matched?: string[]; rules?: { id: string; description?: string; level?: string }[] } | null;
   const name = traced?.policy?.name ?? snap?.name;
   if (!name) return null;
   const version = Number(traced?.policy?.version ?? snap?.version ?? 0);
   const stored = versions.get(`${name}@${version}`);
   const rules = snap?.rules ?? (stored?.rules as { id: string; description?: string; level?: string }[] | undefined) ?? [];
+  const atDecision = versionAt(versions, name, decidedAt);
   return {
     name,
     version,
+    laterVersionAtDecision: atDecision !== null && atDecision !== version ? atDecision : null,
     validFrom: traced?.policy?.validFrom ?? isoOf(stored?.validFrom),
     // A node written before its validity was synced has no validFrom: the stored version has it.
     validTo: traced?.policy?.validFrom ? traced.policy.validTo : isoOf(stored?.validTo),
@@ -76,7 +88,7 @@ function approvalsOf(docs: Lean[], traced: TracedRun[], versions: Map<string, Le
         reason: undecided ? null : (t?.reason ?? (a.reason as string | undefined) ?? null),
         requestedAt: isoOf(a.requestedAt),
         sheet: slack?.channel && slack.ts ? { channel: slack.channel, ts: slack.ts } : null,
-        policy: policyOf(a, t, versions),
+        policy: policyOf(a, t, versions, undecided ? null : decidedAt),
       };
     });
 }

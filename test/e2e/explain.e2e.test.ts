@@ -110,7 +110,7 @@ async function orch(b: Bed, text: string, user = 'UADMIN1'): Promise<Reply & { a
   return { ...r, all: JSON.stringify(r) };
 }
 
-const SOURCE = { neo4j: 'Source: *Neo4j lineage*', mongodb: 'Source: *MongoDB (lineage off' } as const;
+const SOURCE = { neo4j: 'Source: *Neo4j lineage*', mongodb: 'Source: *MongoDB* (lineage off: NEO4J_URI is not set)' } as const;
 
 describe.each(['neo4j', 'mongodb'] as const)('/orch why and /orch policy (%s)', (label) => {
   const bed = () => beds.find((b) => b.label === label) as Bed;

@@ -138,6 +138,16 @@ describe('explain(): the same story from Neo4j and from MongoDB', () => {
     }
   });
 
+  it('when a sheet evaluated under v1 is decided after v2 started, then v1 is the version shown and v2 is named as newer', async () => {
+    const id = `run_late${uid}`;
+    await models.Run.create({ _id: id, workflowId: 'company-intake', status: 'COMPLETED', objectType: 'company', objectId: `55${uid}`, correlationKey: `l:${uid}`, startedAt: at(3), finishedAt: at(0.5) });
+    await models.Approval.create({ _id: `apr_late${uid}`, runId: id, step: 'approval', workflowId: 'company-intake', objectType: 'company', objectId: `55${uid}`, status: 'APPROVED', policy: { name: POLICY, version: 1, matched: ['large_company'] }, requestedAt: at(3), decidedAt: at(0.5), decidedBy: 'UADMIN1', decision: 'approve' });
+    const story = await explain(mongoOnly(), { kind: 'run', id });
+    expect(story.approvals[0]?.policy).toMatchObject({ version: 1, laterVersionAtDecision: 2 });
+    const earlier = await explain(mongoOnly(), { kind: 'run', id: R1 });
+    expect(earlier.approvals[0]?.policy?.laterVersionAtDecision).toBeNull();
+  });
+
   it('when a run is in MongoDB but not (yet) in the lineage graph, then MongoDB answers and the story says so', async () => {
     const id = `run_nograph${uid}`;
     await models.Run.create({ _id: id, workflowId: 'company-intake', status: 'PENDING', objectType: 'company', objectId: `66${uid}`, correlationKey: `g:${uid}`, startedAt: new Date() });

@@ -21,7 +21,7 @@ function story(over: Partial<WhyStory> = {}): WhyStory {
     asOf: null,
     events: [{ id: 'wev_1', eventId: '5001', subscriptionType: 'company.creation', propertyName: null, occurredAt: '2026-11-20T10:00:00.000Z' }],
     runs: [{ runId: 'run_1', workflowId: 'company-intake', status: 'COMPLETED', objectType: 'company', objectId: '9101', mode: 'live', startedAt: '2026-11-20T10:00:01.000Z', finishedAt: '2026-11-20T10:05:01.000Z', durationMs: 300_000, error: null }],
-    approvals: [{ approvalId: 'apr_1', runId: 'run_1', title: HOSTILE, status: 'APPROVED', decision: 'approve', decidedBy: 'UADMIN1', decidedAt: '2026-11-20T10:04:00.000Z', reason: HOSTILE, requestedAt: '2026-11-20T10:01:00.000Z', sheet: { channel: 'C0APPROVALS', ts: '1764000000.000100' }, policy: { name: 'company-intake', version: 1, validFrom: '1970-01-01T00:00:00.000Z', validTo: '2026-11-25T00:00:00.000Z', createdBy: 'seed', matched: [{ id: 'regulated_industry', description: 'Regulated industry', level: 'HIGH' }] } }],
+    approvals: [{ approvalId: 'apr_1', runId: 'run_1', title: HOSTILE, status: 'APPROVED', decision: 'approve', decidedBy: 'UADMIN1', decidedAt: '2026-11-20T10:04:00.000Z', reason: HOSTILE, requestedAt: '2026-11-20T10:01:00.000Z', sheet: { channel: 'C0APPROVALS', ts: '1764000000.000100' }, policy: { name: 'company-intake', version: 1, validFrom: '1970-01-01T00:00:00.000Z', validTo: '2026-11-25T00:00:00.000Z', createdBy: 'seed', matched: [{ id: 'regulated_industry', description: 'Regulated industry', level: 'HIGH' }], laterVersionAtDecision: null } }],
     writes: [{ runId: 'run_1', system: 'airtable', target: null, recordId: 'recA1', op: 'create', performed: true }],
     exceptions: [{ exceptionId: 'exc_1', type: 'field_drift', severity: 'medium', status: 'resolved', title: HOSTILE, firstSeenAt: '2026-11-21T00:00:00.000Z', resolvedAt: '2026-11-21T01:00:00.000Z', resolvedBy: 'UADMIN1', resolution: HOSTILE }],
     ...over,
@@ -68,9 +68,16 @@ describe('buildWhy', () => {
   });
 
   it('when nothing is known, then it says so and the source', () => {
-    const json = texts(buildWhy(story({ runs: [], events: [], approvals: [], writes: [], exceptions: [], source: 'mongodb' })).blocks);
+    const json = texts(buildWhy(story({ runs: [], events: [], approvals: [], writes: [], exceptions: [], source: 'mongodb', sourceNote: 'lineage off: NEO4J_URI is not set' })).blocks);
     expect(json).toContain('knows no run for company 9101');
-    expect(json).toContain('MongoDB (lineage off');
+    expect(json).toContain('Source: *MongoDB* (lineage off: NEO4J_URI is not set)');
+  });
+
+  it('when a newer policy version had started between the sheet and the decision, then the story says which version applied and which was newer', () => {
+    const base = story();
+    const a = base.approvals[0]!;
+    const json = texts(buildWhy(story({ approvals: [{ ...a, policy: { ...a.policy!, laterVersionAtDecision: 2 } }] })).blocks);
+    expect(json).toContain('Policy *company-intake* v1 the version the sheet was evaluated and decided under; v2 had started by the decision');
   });
 
   it('when a dry-run intended write is shown, then it says it was not written', () => {
