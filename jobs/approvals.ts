@@ -30,10 +30,13 @@ export async function remindApprovals(ctx: AppContext, now = new Date()): Promis
   for (const { _id } of due) {
     const a = await Approval.findOneAndUpdate({ _id, ...dueFilter }, { $set: { remindedAt: now } }, { returnDocument: 'after', lean: true });
     if (!a) continue;
+    // N-of-M: the people the current level asks who have not voted (a delegate in place of someone away).
+    const voted = new Set(((a.votes ?? []) as { voter: string; by: string }[]).flatMap((v) => [v.voter, v.by]));
+    const asked = (a.levelApprovers ?? []).filter((u) => !voted.has(u.split('>')[0] as string)).map((u) => u.split('>').at(-1) as string);
     const hours = Math.round((now.getTime() - a.requestedAt.getTime()) / 360_000) / 10;
     const where = a.slack?.channel ? ` in <#${a.slack.channel}>` : '';
     const text = truncate(`:alarm_clock: Approval \`${a._id}\` (${a.workflowId} · ${escapeMrkdwn(maskPii(a.title ?? a.objectId, 200))}) has waited ${hours} h${where}.`, 3000);
-    for (const user of admins) {
+    for (const user of a.levelApprovers?.length ? asked : admins) {
       await ctx.slack.chat.postMessage({ channel: user, text }).catch((err: Error) => ctx.logger.warn('approval reminder DM failed', { user, error: err.message }));
     }
     sent += 1;
