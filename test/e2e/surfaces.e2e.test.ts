@@ -115,7 +115,8 @@ describe('App Home', () => {
 describe('/orch read commands', () => {
   it('when help is asked, then every subcommand is listed; a typo gets the closest match', async () => {
     const help = await ask('help', 'UVIEW1');
-    for (const c of ['runs', 'run <runId>', 'approvals', 'exceptions', 'status', 'replay', 'retry', 'cancel', 'role', 'mode']) expect(all(help)).toContain(`/orch ${c}`);
+    // Usage placeholders are escaped like any text (a raw <runId> would be Slack markup).
+    for (const c of ['runs', 'run &lt;runId&gt;', 'approvals', 'exceptions', 'status', 'replay', 'retry', 'cancel', 'role', 'mode']) expect(all(help)).toContain(`/orch ${c}`);
     const typo = await ask('rnus', 'UVIEW1');
     expect(typo.text).toContain('Did you mean `/orch runs`?');
   });
@@ -149,7 +150,7 @@ describe('/orch read commands', () => {
     expect(all(detail)).toContain('*Attempts:* 3');
     const steps = await ask('run run_p02', 'UVIEW1');
     expect(all(steps)).toContain('fetch · 120 ms');
-    expect((await ask('run', 'UVIEW1')).text).toMatch(/^Usage: `\/orch run <runId>`/);
+    expect((await ask('run', 'UVIEW1')).text).toMatch(/^Usage: `\/orch run &lt;runId&gt;`/);
     expect((await ask('run run_nope', 'UVIEW1')).text).toContain('No run `run_nope`');
   });
 
@@ -194,7 +195,7 @@ describe('/orch admin commands and roles', () => {
   it('when a viewer retries, then it is refused politely and audited; an operator may retry a failed run', async () => {
     expect((await ask('retry run_f1', 'UVIEW1')).text).toContain('needs the *operator* or *admin* role');
     await refusal('UVIEW1', 'slack.orch.retry');
-    expect((await ask('retry', 'UOPER1')).text).toMatch(/^Usage: `\/orch retry <runId>`/);
+    expect((await ask('retry', 'UOPER1')).text).toMatch(/^Usage: `\/orch retry &lt;runId&gt;`/);
     const ok = await ask('retry run_f1', 'UOPER1');
     expect(ok.text).toContain('Run `run_f1` is queued again');
     expect(await db.AuditEntry.findOne({ actor: 'UOPER1', action: 'run.retry', target: 'run_f1' }).lean()).toBeTruthy();
@@ -209,7 +210,7 @@ describe('/orch admin commands and roles', () => {
   it('when an operator cancels, then it is refused and audited; an admin cancels a waiting run', async () => {
     expect((await ask('cancel run_w1', 'UOPER1')).text).toContain('is for *admins*');
     await refusal('UOPER1', 'slack.orch.cancel');
-    expect((await ask('cancel a b')).text).toMatch(/^Usage: `\/orch cancel <runId>`/);
+    expect((await ask('cancel a b')).text).toMatch(/^Usage: `\/orch cancel &lt;runId&gt;`/);
     expect((await ask('cancel run_w1')).text).toContain('Run `run_w1` is cancelled');
     expect((await db.Run.findById('run_w1').lean())?.status).toBe('CANCELLED');
   });
@@ -217,7 +218,7 @@ describe('/orch admin commands and roles', () => {
   it('when a viewer replays, then it is refused; an operator replaying an unknown event is told why; --force is admin-only', async () => {
     expect((await ask('replay evt_missing', 'UVIEW1')).text).toContain('needs the *operator* or *admin* role');
     await refusal('UVIEW1', 'slack.orch.replay');
-    expect((await ask('replay', 'UOPER1')).text).toMatch(/^Usage: `\/orch replay <eventId\|runId> \[--force\]`/);
+    expect((await ask('replay', 'UOPER1')).text).toMatch(/^Usage: `\/orch replay &lt;eventId\|runId&gt; \[--force\]`/);
     expect((await ask('replay evt_missing', 'UOPER1')).text).toContain('Cannot replay `evt_missing`: No stored events');
     expect((await ask('replay evt_missing --force', 'UOPER1')).text).toContain('Only admins can force a replay');
     await refusal('UOPER1', 'slack.orch.replay.force');
