@@ -5,6 +5,7 @@ import { buildChoiceBlocks, type ApprovalChoice } from './approval-choice.ts';
 import { capBlocks, escapeMrkdwn, moreBlock, plain, SLACK_LIMITS, truncate } from './limits.ts';
 import { esc, mention, safe, safePlain } from './text.ts';
 import { revealButton, sheetHidesPii } from './reveal.ts';
+import { whyButton } from './why.ts';
 
 export const APPROVAL_ACTIONS = {
   approve: 'approval_approve',
@@ -166,7 +167,8 @@ export function buildApprovalSheet(s: ApprovalSheetInput, decided?: DecisionInfo
     ...progressBlocks(s),
   ];
   const choice = buildChoiceBlocks(s.choice, decided ? { chosen: s.chosen ?? null, decision: decided.decision } : undefined);
-  const tail: KnownBlock[] = decided ? [...choice, decisionBanner(decided)] : [...choice, actionsBlock(s)];
+  // Decided: the banner carries a Why? button opening the `/orch why` story of the run (blocks/why.ts).
+  const tail: KnownBlock[] = decided ? [...choice, { ...decisionBanner(decided), accessory: whyButton({ kind: 'run', id: s.runId }) } as KnownBlock] : [...choice, actionsBlock(s)];
   // Keep the actions/banner whatever happens to the middle.
   const body = capBlocks<KnownBlock>(blocks, SLACK_LIMITS.messageBlocks - tail.length, (n) => moreBlock(n) as KnownBlock);
   return [...body, ...tail];
