@@ -90,6 +90,7 @@ export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, 
   if (approval.status === 'PENDING' && !approval.slack?.ts) {
     const input = sheetInputOf(approval);
     const where = await postSheetOnce(ctx, id, { text: sheetText(input), blocks: buildApprovalSheet(input) });
+    ctx.logger.info('approval sheet posted', { runId: state.runId, correlationId: state.envelope.meta.correlationId, approvalId: id, workflowId: state.workflowId, channel: where.channel, ts: where.ts });
     approval = { ...approval, slack: where };
     await supersedeOlder(ctx, { approvalId: id, runId: state.runId, workflowId: state.workflowId, objectType, objectId, objectVersion, slack: where });
   }

@@ -278,6 +278,7 @@ export class WorkflowEngine {
     const done = await this.transition(run._id, { owner: this.instanceId }, { $set: { status: 'COMPLETED', finishedAt: new Date(), result }, $unset: { owner: 1, leaseUntil: 1, pendingResume: 1 } });
     if (!done) return; // another instance took it over (our lease lapsed)
     this.runsFinished.inc({ workflow: run.workflowId, status: 'COMPLETED' });
+    this.ctx.logger.info('run completed', { runId: run._id, correlationId: state.envelope?.meta?.correlationId, workflowId: run.workflowId, outcome: result.outcome ?? null, writes: result.writes.length });
     this.ctx.events.emit('run.finished', run._id, 'COMPLETED');
   }
 

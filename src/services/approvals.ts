@@ -72,6 +72,7 @@ export async function decideApproval(ctx: DecideCtx, input: DecideInput): Promis
 /** Audit, lineage and the run's resume, once per decided approval (by whoever decided it). */
 async function afterDecision(ctx: DecideCtx, approval: StoredApproval, decision: Decision, actor: string, reason: string | undefined, now: Date): Promise<void> {
   const input = { decision, actor };
+  ctx.logger.info('approval decided', { runId: approval.runId, correlationId: approval.runId, approvalId: approval._id, decision, actor });
   const policy = (approval.policy ?? null) as { name?: string; version?: number; matched?: string[] } | null;
   // Independent follow-ups, in parallel: the clicker waits for the redraw that comes after them.
   await Promise.all([
