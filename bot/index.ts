@@ -8,6 +8,7 @@ import { registerSurfaceActions } from './actions/surfaces.ts';
 import { registerAppHome } from './events/app-home.ts';
 import { registerBacktestSave } from './actions/backtest-save.ts';
 import { registerBacktestView } from './views/backtest-submit.ts';
+import { registerForgetView } from './views/forget-submit.ts';
 import { registerWhyListeners } from './actions/why.ts';
 
 /** Registers every Slack listener; each surface folder adds its own handlers here. */
@@ -19,6 +20,7 @@ export function registerListeners(app: App, ctx: AppContext, hooks: SurfaceHooks
   registerSurfaceActions(app, ctx);
   registerAppHome(app, ctx);
   registerBacktestView(app, ctx);
+  registerForgetView(app, ctx);
   registerBacktestSave(app, ctx);
   registerWhyListeners(app, ctx);
   app.error(async (error) => {

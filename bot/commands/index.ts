@@ -15,6 +15,7 @@ import { modeCommand } from './mode.ts';
 import { reconcileCommand } from './reconcile.ts';
 import { dlqCommand } from './dlq.ts';
 import { tokenCommand } from './token.ts';
+import { forgetCommand } from './forget.ts';
 import { backtestCommand } from './backtest.ts';
 import { groupCommand } from './group.ts';
 import { delegateCommand } from './delegate.ts';
@@ -33,6 +34,7 @@ for (const sub of [helpCommand, runsCommand, runCommand, approvalsCommand, excep
 }
 for (const sub of [reconcileCommand, dlqCommand]) registerSubcommand(sub);
 registerSubcommand(tokenCommand);
+registerSubcommand(forgetCommand);
 registerSubcommand(backtestCommand);
 registerSubcommand(groupCommand);
 registerSubcommand(delegateCommand);
