@@ -80,12 +80,19 @@ export async function runSetup(opts: SetupOptions): Promise<SetupReport> {
     '',
     ok ? 'Everything orch needs exists.' : missing && !apply ? 'Some things are missing: run `npm run setup -- --apply`.' : 'Some checks failed: see the lines above.',
     '',
-    '== Slack app manifest (api.slack.com/apps > Create New App > From an app manifest, or App Manifest of your app) ==',
-    manifestFor(opts.manifestText, config.PUBLIC_URL).trimEnd(),
-    '',
-    '== HubSpot webhooks ==',
-    webhookText(opts.triggers, config.PUBLIC_URL),
-    '',
+    instructionsText(opts.manifestText, config.PUBLIC_URL, opts.triggers),
   ].join('\n');
   return { ok, slack, hubspot, airtable, text };
+}
+
+/** What to paste: the Slack manifest for PUBLIC_URL and the webhook subscriptions (also printed before the tokens exist). */
+export function instructionsText(manifestText: string, publicUrl: string, triggers: TriggerTable): string {
+  return [
+    '== Slack app manifest (api.slack.com/apps > Create New App > From an app manifest, or App Manifest of your app) ==',
+    manifestFor(manifestText, publicUrl).trimEnd(),
+    '',
+    '== HubSpot webhooks ==',
+    webhookText(triggers, publicUrl),
+    '',
+  ].join('\n');
 }

@@ -1,4 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -77,5 +81,18 @@ describe('npm run setup', () => {
     expect(r.text).toContain('SLACK_BOT_TOKEN was refused by Slack (invalid_auth)');
     expect(r.text).toContain('HUBSPOT_ACCESS_TOKEN was refused by HubSpot (401)');
     expect(r.text).toContain('schema.bases:read');
+  });
+});
+
+describe('npm run setup before the tokens exist', () => {
+  it('when only PUBLIC_URL is set, then it lists what is missing and still prints the manifest and webhooks to create the apps with', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const node = Number(process.versions.node.split('.')[0]) >= 22 ? process.execPath : path.join(root, 'node_modules/.bin/node');
+    // From a directory without a .env, with nothing but PUBLIC_URL (and PATH) in the environment.
+    const r = spawnSync(node, [path.join(root, 'scripts/setup.ts')], { cwd: os.tmpdir(), env: { PATH: process.env.PATH ?? '', PUBLIC_URL }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('SLACK_BOT_TOKEN is missing');
+    expect(r.stdout).toContain(`url: ${PUBLIC_URL}/slack/events`);
+    expect(r.stdout).toContain(`Target URL: ${PUBLIC_URL}/webhooks/hubspot`);
   });
 });
