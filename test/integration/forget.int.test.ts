@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mongo } from 'mongoose';
+import neo4j from 'neo4j-driver';
+import { neo4jUri } from '../helpers/db.ts';
 import type { AppContext } from '../../src/context.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -114,6 +116,22 @@ describe('forget a contact', () => {
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+    }
+  });
+
+  it("when lineage is on, then the contact's event and record nodes are removed and its run and approval nodes stay", async () => {
+    const driver = neo4j.driver(neo4jUri(), neo4j.auth.basic('neo4j', ''), { disableLosslessIntegers: true });
+    const session = driver.session();
+    try {
+      await session.run("MERGE (r:Run {id: 'run_n601'}) MERGE (e:Event {id: 'evt_n601'}) MERGE (e)-[:TRIGGERED]->(r) MERGE (a:Approval {id: 'apr_n601'}) MERGE (r)-[:DECIDED_BY]->(a) MERGE (rec:Record {system: 'hubspot', id: 'contact:601'}) MERGE (r)-[:WROTE]->(rec)");
+      await ctx.models.WebhookEvent.collection.insertOne({ _id: 'evt_n601' as never, dedupeKey: 'kn601', subscriptionType: 'contact.creation', objectType: 'contact', objectId: '601', status: 'processed', batchId: 'whb_none', raw: {}, receivedAt: new Date() });
+      const res = await forgetContact({ ...ctx, neo4j: driver }, { contactId: '601', actor: 'UADMIN1', reason: 'test' });
+      expect(res.lineage).toBe(2);
+      const left = await session.run("MATCH (n) WHERE n.id IN ['run_n601', 'evt_n601', 'apr_n601', 'contact:601'] RETURN n.id AS id ORDER BY id");
+      expect(left.records.map((r) => r.get('id'))).toEqual(['apr_n601', 'run_n601']);
+    } finally {
+      await session.close();
+      await driver.close();
     }
   });
 });
