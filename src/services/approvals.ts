@@ -130,7 +130,6 @@ export function refusalText(res: Extract<DecideResult, { ok: false }>): string {
   if (res.reason === 'self_approval') return `:no_entry: ${res.message ?? 'You cannot approve your own record.'} Your attempt was recorded.`;
   if (res.reason === 'already_voted') return ':ballot_box_with_check: Your approval is already counted; the others still have to approve.';
   if (res.status === 'SUPERSEDED') return ':arrows_counterclockwise: Superseded by a newer change to this record: nothing was decided here. Decide on the newer sheet.';
-  if (res.status === 'SUPERSEDED') return ':arrows_counterclockwise: Superseded by a newer change to this record: nothing was decided here. Decide on the newer sheet.';
   const who = res.decidedBy ? `<@${res.decidedBy}>` : 'someone else';
   const when = res.decidedAt ? ` at ${res.decidedAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '';
   return `:lock: Already ${res.status === 'EXPIRED' ? 'expired' : 'decided'} by ${who}${when}.`;
