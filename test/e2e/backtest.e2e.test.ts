@@ -127,7 +127,13 @@ describe('policy backtest', () => {
     await click('UADMIN1');
     const v2 = await until(async () => db.Policy.findOne({ name: 'procurement-approval', version: 2 }).lean(), 10_000, 'version 2');
     expect(v2.createdBy).toBe('UADMIN1');
-    expect((v2.rules as { id: string; when: { value: unknown } }[]).map((r) => [r.id, r.when.value])).toEqual(draftRules.map((r) => [r.id, r.when.value]));
+    // The seeded rules with the two edited fields, plus the rule added in the JSON field.
+    expect((v2.rules as { id: string; when: { value: unknown } }[]).map((r) => [r.id, r.when.value])).toEqual([
+      ['amount_threshold', 20000],
+      ['approval_stage', [...STAGES, 'qualifiedtobuy']],
+      ['large_deal', 100000],
+      ['big_deal', 100000],
+    ]);
     const entry = await db.AuditEntry.findOne({ action: 'policy.version_added', target: 'procurement-approval@2' }).lean();
     expect(entry).toMatchObject({ actor: 'UADMIN1', details: { backtestId: id } });
     expect(await db.Policy.countDocuments({ name: 'procurement-approval' })).toBe(2);
