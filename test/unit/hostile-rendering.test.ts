@@ -131,9 +131,9 @@ const CASES: Record<string, () => unknown> = {
 };
 
 /** Helpers that are not builders of Slack text (ids, parsing, pure numbers). */
-const NOT_TEXT = new Set(['repeatLine', 'statusCounts', 'parseRejectMeta', 'packLines', 'typeLabel', 'formatDuration', 'modeLine', 'revealButton', 'parseRevealTarget', 'parseRevealMeta', 'sheetPiiEntries', 'cardPiiEntries', 'exceptionSummary', 'chosenFromState', 'backtestFields', 'policyJson', 'subjectLabel', 'whyButton', 'sheetLink']);
+const NOT_TEXT = new Set(['repeatLine', 'statusCounts', 'parseRejectMeta', 'packLines', 'typeLabel', 'formatDuration', 'modeLine', 'revealButton', 'parseRevealTarget', 'parseRevealMeta', 'sheetPiiEntries', 'cardPiiEntries', 'exceptionSummary', 'chosenFromState', 'backtestFields', 'policyJson', 'subjectLabel', 'whyButton', 'sheetLink', 'parseForgetMeta']);
 /** Builders other engineers own and test on their own (issue 12 EXPLAIN half, backtest, role pickers, superseded sheets). */
-const OWNED_ELSEWHERE = new Set(['buildSupersededSheet', 'supersededText', 'buildChoiceBlocks', 'buildAskAnswer', 'buildBacktestModal', 'buildBacktestResult', 'buildPolicyAsOf', 'buildWhy', 'buildWhyModal', 'buildWhyErrorModal', 'whyText']);
+const OWNED_ELSEWHERE = new Set(['buildForgetModal', 'buildSupersededSheet', 'supersededText', 'buildChoiceBlocks', 'buildAskAnswer', 'buildBacktestModal', 'buildBacktestResult', 'buildPolicyAsOf', 'buildWhy', 'buildWhyModal', 'buildWhyErrorModal', 'whyText']);
 
 describe('hostile HubSpot text stays text in every builder', () => {
   for (const [name, render] of Object.entries(CASES)) {
