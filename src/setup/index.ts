@@ -4,6 +4,7 @@ import { checkSlackToken } from '../startup-checks.ts';
 import type { TriggerTable } from '../../workflows/triggers.ts';
 import { setupAirtable, type AirtableSetupResult } from './airtable.ts';
 import { setupHubSpotProperties, type HubSpotSetupResult } from './hubspot.ts';
+import { checkNotion, type NotionSetupResult } from './notion.ts';
 import { manifestFor, webhookText } from './instructions.ts';
 import { AIRTABLE_TABLES, HUBSPOT_PROPERTIES } from './requirements.ts';
 
@@ -21,6 +22,7 @@ export interface SetupReport {
   slack: { ok: boolean; detail: string };
   hubspot: HubSpotSetupResult;
   airtable: AirtableSetupResult | null;
+  notion: NotionSetupResult | null;
   text: string;
 }
 
@@ -56,6 +58,12 @@ function airtableLines(r: AirtableSetupResult | null, config: Config, apply: boo
   ];
 }
 
+function notionLines(r: NotionSetupResult | null): string[] {
+  if (!r) return ['Notion     not configured (NOTION_TOKEN): no SOP links, checklists or kickoff pages'];
+  if (r.problem) return [`Notion     ${r.problem}`];
+  return ['Notion     token accepted', ...r.databases.map((d) => `  ${d.ok ? mark.exists : mark.failed} ${d.key} ${d.id}: ${d.detail}`)];
+}
+
 function incomplete(h: HubSpotSetupResult, a: AirtableSetupResult | null): boolean {
   return h.properties.some((p) => p.state === 'missing') || Boolean(a?.tables.some((t) => t.state === 'missing' || t.missingFields.length > 0));
 }
@@ -67,22 +75,26 @@ export async function runSetup(opts: SetupOptions): Promise<SetupReport> {
   const hubspot = await setupHubSpotProperties({ accessToken: config.HUBSPOT_ACCESS_TOKEN, basePath: config.HUBSPOT_API_URL, apply, specs: HUBSPOT_PROPERTIES });
   const airtable =
     config.AIRTABLE_API_KEY && config.AIRTABLE_BASE_ID ? await setupAirtable({ apiKey: config.AIRTABLE_API_KEY, baseId: config.AIRTABLE_BASE_ID, apiUrl: config.AIRTABLE_API_URL, apply, specs: AIRTABLE_TABLES }) : null;
+  const notion = config.NOTION_TOKEN
+    ? await checkNotion({ token: config.NOTION_TOKEN, baseUrl: config.NOTION_API_URL, databases: { NOTION_SOP_DATABASE_ID: config.NOTION_SOP_DATABASE_ID, NOTION_CHECKLIST_DATABASE_ID: config.NOTION_CHECKLIST_DATABASE_ID, NOTION_KICKOFF_DATABASE_ID: config.NOTION_KICKOFF_DATABASE_ID } })
+    : null;
   const missing = incomplete(hubspot, airtable);
-  const ok = slack.ok && hubspot.ok && !hubspot.problem && (airtable === null || (airtable.ok && !airtable.problem)) && !missing;
+  const servicesOk = hubspot.ok && !hubspot.problem && (airtable === null || (airtable.ok && !airtable.problem)) && (notion === null || (notion.ok && !notion.problem));
+  const ok = slack.ok && servicesOk && !missing;
   const text = [
     apply ? 'orch setup --apply: creating what is missing' : 'orch setup (dry run: nothing is changed; `npm run setup -- --apply` creates what is missing)',
     '',
     `Slack      ${slack.detail}`,
     ...hubspotLines(hubspot, apply),
     ...airtableLines(airtable, config, apply),
-    `Notion     ${config.NOTION_TOKEN ? 'configured (share the SOP pages or database with the integration)' : 'not configured (NOTION_TOKEN): no SOP links'}`,
+    ...notionLines(notion),
     `OpenAI     ${config.OPENAI_API_KEY ? 'configured' : 'not configured (OPENAI_API_KEY): deterministic enrichment'}`,
     '',
     ok ? 'Everything orch needs exists.' : missing && !apply ? 'Some things are missing: run `npm run setup -- --apply`.' : 'Some checks failed: see the lines above.',
     '',
     instructionsText(opts.manifestText, config.PUBLIC_URL, opts.triggers),
   ].join('\n');
-  return { ok, slack, hubspot, airtable, text };
+  return { ok, slack, hubspot, airtable, notion, text };
 }
 
 /** What to paste: the Slack manifest for PUBLIC_URL and the webhook subscriptions (also printed before the tokens exist). */

@@ -72,15 +72,26 @@ describe('npm run setup', () => {
     expect(r.text).toMatch(/- deal\.propertyChange: amount, dealstage/);
   });
 
+  it('when Notion databases are configured, then each is checked as shared with the integration', async () => {
+    const sop = fakes.notion.addDatabase({ title: 'SOPs' });
+    const r = await setup(false, { NOTION_SOP_DATABASE_ID: sop, NOTION_KICKOFF_DATABASE_ID: 'db-not-shared-0000' });
+    expect(r.text).toContain('Notion     token accepted');
+    expect(r.text).toMatch(new RegExp(`ok +NOTION_SOP_DATABASE_ID ${sop}: shared with the integration`));
+    expect(r.text).toMatch(/FAILED +NOTION_KICKOFF_DATABASE_ID db-not-shared-0000: not found: share the database with the integration/);
+    expect(r.notion?.ok).toBe(false);
+  });
+
   it('when a token is refused, then the line names the variable and what to do', async () => {
     fakes.slack.inject({ match: 'auth.test', status: 200, body: { ok: false, error: 'invalid_auth' } });
     fakes.hubspot.inject({ match: '/crm/v3/properties', status: 401, times: Infinity });
     fakes.airtable.inject({ match: '/v0/meta', status: 403 });
+    fakes.notion.inject({ match: '/v1/search', status: 401, body: { object: 'error', status: 401, code: 'unauthorized', message: 'API token is invalid.' } });
     const r = await setup(false);
     expect(r.ok).toBe(false);
     expect(r.text).toContain('SLACK_BOT_TOKEN was refused by Slack (invalid_auth)');
     expect(r.text).toContain('HUBSPOT_ACCESS_TOKEN was refused by HubSpot (401)');
     expect(r.text).toContain('schema.bases:read');
+    expect(r.text).toContain('NOTION_TOKEN was refused by Notion (unauthorized)');
   });
 });
 
