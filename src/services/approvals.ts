@@ -5,6 +5,7 @@ import { audit } from './audit.ts';
 import { authorize } from './rbac.ts';
 import { decisionOf, sheetInputOf, type ApprovalLike } from './approval-view.ts';
 import { castVote, type Vote, type VotingApproval } from './votes.ts';
+import { mention } from '../../blocks/text.ts';
 
 export type Decision = 'approve' | 'reject';
 
@@ -130,7 +131,8 @@ export function refusalText(res: Extract<DecideResult, { ok: false }>): string {
   if (res.reason === 'self_approval') return `:no_entry: ${res.message ?? 'You cannot approve your own record.'} Your attempt was recorded.`;
   if (res.reason === 'already_voted') return ':ballot_box_with_check: Your approval is already counted; the others still have to approve.';
   if (res.status === 'SUPERSEDED') return ':arrows_counterclockwise: Superseded by a newer change to this record: nothing was decided here. Decide on the newer sheet.';
-  const who = res.decidedBy ? `<@${res.decidedBy}>` : 'someone else';
+  // A system actor (expiry: 'orch') is named as text, a person is mentioned.
+  const who = res.decidedBy ? mention(res.decidedBy) : 'someone else';
   const when = res.decidedAt ? ` at ${res.decidedAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '';
   return `:lock: Already ${res.status === 'EXPIRED' ? 'expired' : 'decided'} by ${who}${when}.`;
 }
