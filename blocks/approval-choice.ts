@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
-import { escapeMrkdwn, mrkdwn, plain, truncate } from './limits.ts';
-import { maskPii } from './pii.ts';
+import { mrkdwn, plain, truncate } from './limits.ts';
+import { safe, safePlain } from './text.ts';
 
 /**
  * A choice the approver makes together with Approve (contact-role-mapping: the role picker;
@@ -25,11 +25,10 @@ export const CHOICE_ACTIONS = { static_select: 'approval_choice_select', radio_b
 const MAX_OPTIONS = { static_select: 100, radio_buttons: 10 } as const;
 
 function option(o: ApprovalChoice['options'][number], kind: ApprovalChoice['kind']) {
-  const text = maskPii(truncate(o.text, 75));
   return {
-    text: kind === 'radio_buttons' ? mrkdwn(escapeMrkdwn(text), 75) : plain(text, 75),
+    text: kind === 'radio_buttons' ? mrkdwn(safe(o.text, 60), 75) : plain(safePlain(o.text, 75), 75),
     value: truncate(o.value, 150),
-    ...(o.description && kind === 'radio_buttons' ? { description: mrkdwn(escapeMrkdwn(maskPii(truncate(o.description, 75))), 75) } : {}),
+    ...(o.description && kind === 'radio_buttons' ? { description: mrkdwn(safe(o.description, 60), 75) } : {}),
   };
 }
 
@@ -37,12 +36,12 @@ function option(o: ApprovalChoice['options'][number], kind: ApprovalChoice['kind
 export function buildChoiceBlocks(choice: ApprovalChoice | undefined, decided?: { chosen?: string | null; decision: string }): KnownBlock[] {
   if (!choice || choice.options.length === 0) return [];
   const options = choice.options.slice(0, MAX_OPTIONS[choice.kind]);
-  const label = escapeMrkdwn(truncate(choice.label, 100));
+  const label = safe(choice.label, 100);
   if (decided) {
     if (decided.decision !== 'approve') return [];
     const value = decided.chosen ?? choice.initial;
     const picked = options.find((o) => o.value === value);
-    return [{ type: 'section', text: mrkdwn(`*${label}:* ${escapeMrkdwn(maskPii(truncate(picked?.text ?? value, 200)))}`) }];
+    return [{ type: 'section', text: mrkdwn(`*${label}:* ${safe(picked?.text ?? value, 200)}`) }];
   }
   const initial = options.find((o) => o.value === choice.initial) ?? options[0];
   const element = {
@@ -50,7 +49,7 @@ export function buildChoiceBlocks(choice: ApprovalChoice | undefined, decided?: 
     action_id: CHOICE_ACTIONS[choice.kind],
     options: options.map((o) => option(o, choice.kind)),
     ...(initial ? { initial_option: option(initial, choice.kind) } : {}),
-    ...(choice.kind === 'static_select' ? { placeholder: plain(choice.label, 150) } : {}),
+    ...(choice.kind === 'static_select' ? { placeholder: plain(safePlain(choice.label, 150), 150) } : {}),
   };
   return [
     { type: 'section', text: mrkdwn(`*${label}* (the preselected one applies unless you change it before Approve)`) },

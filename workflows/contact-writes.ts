@@ -1,6 +1,6 @@
 import { writeLine } from '../blocks/approval-sheet.ts';
-import { escapeMrkdwn, SLACK_LIMITS, truncate } from '../blocks/limits.ts';
-import { maskPii } from '../blocks/pii.ts';
+import { SLACK_LIMITS, truncate } from '../blocks/limits.ts';
+import { link, mention, safe } from '../blocks/text.ts';
 import type { NotionSop } from '../src/integrations/notion.ts';
 import { WorkflowError } from './errors.ts';
 import { defaultRoleTables, roleLabel, type Role, type RoleInference, type Seniority } from './role-rules.ts';
@@ -58,17 +58,17 @@ export function contactReplyText(s: Pick<RunStateValue, 'decision' | 'writes' | 
   const d = s.decision;
   const head =
     d?.decision === 'reject'
-      ? `:x: Rejected by <@${d.actor}>${d.reason ? `: ${escapeMrkdwn(maskPii(truncate(d.reason, 500)))}` : ''}.`
+      ? `:x: Rejected by ${mention(d.actor)}${d.reason ? `: ${safe(d.reason, 500)}` : ''}.`
       : d?.decision === 'approve'
-        ? `:white_check_mark: Approved by <@${d.actor}>.`
+        ? `:white_check_mark: Approved by ${mention(d.actor)}.`
         : d
           ? ':hourglass: Expired: nothing was written.'
           : ':information_source: Finished.';
   if (d?.decision !== 'approve') return head;
   const corrected = x.role !== x.inference.roleCategory ? ` (corrected from ${roleLabel(x.inference.roleCategory)})` : '';
-  const role = `*Role:* ${roleLabel(x.role)} · ${x.seniority}${corrected}`;
+  const role = `*Role:* ${safe(`${roleLabel(x.role)} · ${x.seniority}`, 100, { mask: false })}${corrected}`;
   const writes = s.writes.length ? `${s.mode === 'dry-run' ? '*Dry-run*: nothing was written. Intended writes:' : '*Written:*'}\n${s.writes.map(writeLine).join('\n')}` : '_Nothing was written._';
-  const checklist = x.checklist?.url ? `\n:ballot_box_with_check: Checklist: <${x.checklist.url}|${x.checklist.items.length} items>` : '';
-  const templates = x.templates?.length ? `\n:books: Templates: ${x.templates.map((t) => `<${t.url}|${escapeMrkdwn(truncate(t.title, 80))}>`).join(' · ')}` : '';
+  const checklist = x.checklist?.url ? `\n:ballot_box_with_check: Checklist: ${link(x.checklist.url, `${x.checklist.items.length} items`)}` : '';
+  const templates = x.templates?.length ? `\n:books: Templates: ${x.templates.map((t) => link(t.url, t.title, 80)).join(' · ')}` : '';
   return truncate(`${head}\n${role}\n${writes}${checklist}${templates}`, SLACK_LIMITS.sectionText);
 }

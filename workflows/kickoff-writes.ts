@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createEvent } from 'ics';
-import { escapeMrkdwn, SLACK_LIMITS, truncate } from '../blocks/limits.ts';
-import { maskPii } from '../blocks/pii.ts';
+import { SLACK_LIMITS, truncate } from '../blocks/limits.ts';
+import { link, mention, safe } from '../blocks/text.ts';
 import { writeLine, type IntendedWrite } from '../blocks/approval-sheet.ts';
 import type { NotionSop } from '../src/integrations/notion.ts';
 import type { Agenda } from './kickoff-agenda.ts';
@@ -119,8 +119,8 @@ async function dmOwner(deps: WorkflowDeps, x: KickoffExtra, slot: Slot, permalin
   const user = found?.user?.id;
   if (!user) return { user: null };
   const when = slackWhen(slot);
-  const link = permalink ? `\nInvitation: <${permalink}|kickoff.ics>` : '';
-  await deps.ctx.slack.chat.postMessage({ channel: user, text: `:calendar: Kickoff booked for *${escapeMrkdwn(x.deal.name ?? x.deal.id)}* on ${when}.${link}`, unfurl_links: false });
+  const invite = permalink ? `\nInvitation: ${link(permalink, 'kickoff.ics')}` : '';
+  await deps.ctx.slack.chat.postMessage({ channel: user, text: `:calendar: Kickoff booked for *${safe(x.deal.name ?? x.deal.id, 150)}* on ${when}.${invite}`, unfurl_links: false });
   return { user };
 }
 
@@ -152,11 +152,11 @@ export async function kickoffPage(deps: WorkflowDeps, databaseId: string, x: Kic
 /** The thread reply: the slot in the reader's terms, and links to the event, page and row. */
 export function kickoffReplyText(s: Pick<RunStateValue, 'decision' | 'writes' | 'mode'>, x: KickoffExtra): string {
   const d = s.decision;
-  if (d?.decision === 'reject') return `:x: Rejected by <@${d.actor}>${d.reason ? `: ${escapeMrkdwn(maskPii(truncate(d.reason, 500)))}` : ''}. No kickoff was booked.`;
+  if (d?.decision === 'reject') return `:x: Rejected by ${mention(d.actor)}${d.reason ? `: ${safe(d.reason, 500)}` : ''}. No kickoff was booked.`;
   if (d?.decision !== 'approve' || !x.slot) return ':hourglass: Expired: no kickoff was booked.';
-  const event = x.event?.kind === 'google' ? (x.event.link ? `<${x.event.link}|Calendar event>` : 'Calendar event') : x.event?.kind === 'ics' ? 'the .ics invitation in this thread' : 'nothing (dry-run)';
-  const page = x.notion ? ` · Notion: <${x.notion.url}|${escapeMrkdwn(truncate(x.notion.title, 80))}>` : '';
+  const event = x.event?.kind === 'google' ? (x.event.link ? link(x.event.link, 'Calendar event') : 'Calendar event') : x.event?.kind === 'ics' ? 'the .ics invitation in this thread' : 'nothing (dry-run)';
+  const page = x.notion ? ` · Notion: ${link(x.notion.url, x.notion.title, 80)}` : '';
   const writes: IntendedWrite[] = s.writes;
   const list = writes.length ? `\n${s.mode === 'dry-run' ? '*Dry-run*: nothing was written. Intended writes:' : '*Written:*'}\n${writes.map(writeLine).join('\n')}` : '';
-  return truncate(`:white_check_mark: Approved by <@${d.actor}>. Kickoff on ${slackWhen(x.slot)}: ${event}${page}.${list}`, SLACK_LIMITS.sectionText);
+  return truncate(`:white_check_mark: Approved by ${mention(d.actor)}. Kickoff on ${slackWhen(x.slot)}: ${event}${page}.${list}`, SLACK_LIMITS.sectionText);
 }

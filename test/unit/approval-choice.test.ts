@@ -58,4 +58,19 @@ describe('approval choice blocks', () => {
     expect(chosenFromState(undefined, role)).toBe('finance');
     expect(chosenFromState(state('legal'), undefined)).toBeUndefined();
   });
+
+  it('when option texts, descriptions or the label carry Slack markup, then none of it survives as markup', () => {
+    const H = '&amp; <!channel> <@U123> <https://x|y> jane@acme.com';
+    const hostile: ApprovalChoice = { id: 'slot', label: H, kind: 'radio_buttons', initial: 'a', options: [{ value: 'a', text: H, description: H }] };
+    for (const out of [buildChoiceBlocks(hostile), buildChoiceBlocks({ ...hostile, kind: 'static_select' }), buildChoiceBlocks(hostile, { decision: 'approve', chosen: 'a' })]) {
+      // Slack reads markup only in mrkdwn objects (plain_text shows it literally); PII is masked in both.
+      const json = JSON.stringify(out);
+      const found = json.match(/\{"type":"mrkdwn","text":"(?:[^"\\]|\\.)*"\}/g) ?? [];
+      expect(found.length).toBeGreaterThan(0);
+      const mrkdwnTexts = found.join('\n');
+      for (const m of ['<!channel>', '<@U123>', '<https://x|y>']) expect(mrkdwnTexts).not.toContain(m);
+      expect(json).not.toContain('jane@acme.com');
+      expect(json).not.toMatch(/&amp;(lt|gt);/);
+    }
+  });
 });

@@ -43,4 +43,17 @@ describe('kickoff writes', () => {
     expect(booked).toContain('<https://cal/e|Calendar event>');
     expect(booked).toContain('<!date^1796288400^');
   });
+
+  it('when the reason, the deal or the page title carry Slack markup, then the replies show it as text and links cannot break out', async () => {
+    const H = '<!channel> <@U123> <https://x|y>';
+    const { contactReplyText } = await import('../../workflows/contact-writes.ts');
+    const rejected = kickoffReplyText({ decision: { approvalId: 'a', decision: 'reject', actor: '<!here>', reason: H, at: '' }, writes: [], mode: 'live' }, x);
+    const booked = kickoffReplyText({ decision: { approvalId: 'a', decision: 'approve', actor: 'U1', at: '' }, writes: [], mode: 'live' }, { ...x, slot: x.slots[0], notion: { id: 'p', title: H, url: 'https://notion.so/p|<!channel>' } });
+    const contact = contactReplyText(
+      { decision: { approvalId: 'a', decision: 'approve', actor: 'U1', at: '' }, writes: [], mode: 'live' },
+      { contact: { id: '1', name: H, properties: {} }, company: null, inference: { roleCategory: 'finance', seniority: 'vp', confidence: 1, source: 'rules' }, role: 'legal', seniority: 'vp', templates: [{ id: 't', title: H, url: 'javascript:alert(1)' }] },
+    );
+    for (const t of [rejected, booked, contact]) for (const m of ['<!channel>', '<!here>', '<@U123>', '<https://x|y>']) expect(t).not.toContain(m);
+    expect(contact).not.toContain('javascript:');
+  });
 });

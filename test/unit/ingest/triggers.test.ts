@@ -32,8 +32,22 @@ describe('trigger table', () => {
     expect(matchTriggers(table, facts({ objectType: 'deal', events, properties: { amount: '10', dealstage: 'contractsent' } }))).toHaveLength(1);
   });
 
-  it('when a trigger is disabled, then it never matches (contact-role-mapping is reserved)', () => {
-    expect(matchTriggers(table, facts({ objectType: 'contact', events: [{ subscriptionType: 'contact.creation' }] }))).toEqual([]);
+  it('when a trigger is disabled, then it never matches', () => {
+    const off = parseTriggerTable({ fetch: {}, triggers: [{ name: 'c', workflowId: 'contact-role-mapping', objectType: 'contact', enabled: false, events: ['contact.creation'] }] });
+    expect(matchTriggers(off, facts({ objectType: 'contact', events: [{ subscriptionType: 'contact.creation' }] }))).toEqual([]);
+  });
+
+  it('when a contact is created or its job title, email, phone, owner or company changes, then contact-role-mapping is triggered; other properties, nothing', () => {
+    const wf = (events: UnitFacts['events']) => matchTriggers(table, facts({ objectType: 'contact', events })).map((m) => m.workflowId);
+    expect(wf([{ subscriptionType: 'contact.creation' }])).toEqual(['contact-role-mapping']);
+    for (const p of ['jobtitle', 'email', 'phone', 'hubspot_owner_id', 'associatedcompanyid']) expect(wf([pc('contact', p, 'x')])).toEqual(['contact-role-mapping']);
+    expect(wf([{ subscriptionType: 'contact.associationChange' }])).toEqual(['contact-role-mapping']);
+    expect(wf([pc('contact', 'hs_lead_status', 'x')])).toEqual([]);
+  });
+
+  it('when a deal moves into closedwon, then the shipped table starts deal-stage-kickoff', () => {
+    const won = matchTriggers(table, facts({ objectType: 'deal', events: [pc('deal', 'dealstage', 'closedwon')], properties: { amount: '500', dealstage: 'closedwon' }, previous: { dealstage: 'contractsent' } }));
+    expect(won.map((m) => m.workflowId)).toEqual(['deal-stage-kickoff']);
   });
 
   it('when a stage transition trigger is enabled, then only the configured target stage (and from-stage) match', () => {
