@@ -83,6 +83,9 @@ RETURN a.id AS approvalId, r.id AS runId, a.decision AS decision, a.at AS at, a.
   CASE WHEN p IS NULL THEN NULL ELSE {name: p.name, version: p.version} END AS policy
 ORDER BY a.at DESC LIMIT 100`;
 
+/** Neo4j prints datetimes without trailing zeros (`.23Z`); everything else in orch is `toISOString()`. */
+const isoOrNull = (v: unknown): string | null => (typeof v === 'string' && v && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : null);
+
 function parseJson<T>(text: unknown, fallback: T): T {
   try {
     return typeof text === 'string' ? (JSON.parse(text) as T) : fallback;
@@ -124,7 +127,7 @@ export function createLineageReader(driver: Driver, timeoutMs = READ_TIMEOUT_MS)
         objectType: (r.get('objectType') as string | null) ?? null,
         objectId: (r.get('objectId') as string | null) ?? null,
         eventIds: (r.get('eventIds') as string[]).sort(),
-        approvals: r.get('approvals') as TracedApproval[],
+        approvals: (r.get('approvals') as TracedApproval[]).map((a) => (a.policy ? { ...a, policy: { ...a.policy, validFrom: isoOrNull(a.policy.validFrom), validTo: isoOrNull(a.policy.validTo) } } : a)),
         writes: r.get('writes') as TracedRun['writes'],
       }));
     },
@@ -134,8 +137,8 @@ export function createLineageReader(driver: Driver, timeoutMs = READ_TIMEOUT_MS)
       return {
         name: String(row.get('name')),
         version: Number(row.get('version')),
-        validFrom: (row.get('validFrom') as string | null) ?? null,
-        validTo: (row.get('validTo') as string | null) ?? null,
+        validFrom: isoOrNull(row.get('validFrom')),
+        validTo: isoOrNull(row.get('validTo')),
         createdBy: (row.get('createdBy') as string | null) ?? null,
         description: (row.get('description') as string | null) ?? null,
         rules: parseJson<unknown[]>(row.get('rules'), []),
