@@ -44,6 +44,8 @@ interface State {
   /** Slack user by email: bounded (EMAIL_CACHE_MAX, least recently used evicted) and expiring (lookupTtlMs). */
   emails: LRUCache<string, { userId: string | null; at: number }>;
   timers: Map<string, NodeJS.Timeout>;
+  /** alert() calls still posting their first DM: flushAlerts waits for them before editing counts. */
+  posting: Set<Promise<unknown>>;
   counter: Counter<'kind' | 'outcome'>;
   opts: Required<AlertOptions>;
 }
@@ -71,6 +73,7 @@ export function configureAlerts(ctx: AlertCtx, options: AlertOptions = {}): Stat
     }),
     emails: old?.emails ?? new LRUCache({ max: EMAIL_CACHE_MAX, ttl: opts.lookupTtlMs }),
     timers: new Map(),
+    posting: new Set(),
     counter:
       old?.counter ??
       new Counter({ name: 'orch_alerts_total', help: 'DM alerts by kind and outcome (sent, counted, updated, dropped, failed)', labelNames: ['kind', 'outcome'] as const, registers: [ctx.metrics.registry] }),
@@ -189,6 +192,12 @@ async function refreshDms(ctx: AlertCtx, state: State, key: string): Promise<voi
  */
 export async function alert(ctx: AlertCtx, input: AlertInput): Promise<AlertResult> {
   const state = stateFor(ctx);
+  const p = send(ctx, state, input);
+  state.posting.add(p);
+  return p.finally(() => state.posting.delete(p));
+}
+
+async function send(ctx: AlertCtx, state: State, input: AlertInput): Promise<AlertResult> {
   try {
     const claim = await claimWindow(ctx, input, new Date());
     if (!claim.first) {
@@ -228,6 +237,7 @@ export async function alert(ctx: AlertCtx, input: AlertInput): Promise<AlertResu
 export async function flushAlerts(ctx: AlertCtx): Promise<void> {
   const state = states.get(ctx.models);
   if (!state) return;
+  await Promise.allSettled([...state.posting]);
   // Bounded: a refresh may schedule another one while the first DM is still being posted.
   for (let round = 0; round < 20 && state.timers.size > 0; round++) {
     const keys = [...state.timers.keys()];
