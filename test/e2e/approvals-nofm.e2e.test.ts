@@ -132,4 +132,30 @@ describe('N-of-M approvals in Slack', () => {
     expect(await orchReply(app, fakes, 'UADMIN1', 'group remove finance <@UFIN1>')).toMatch(/\(empty\)/);
     expect(await orchReply(app, fakes, 'UOPER9', 'group add finance <@UOPER9>')).toMatch(/is for \*admins\*/);
   });
+
+  it('when a policy version asks finance first and then an admin (levels), then an admin cannot approve before finance, and finance then an admin complete the run', async () => {
+    expect(await orchReply(app, fakes, 'UADMIN1', 'group add finance <@UFIN2>')).toMatch(/<@UFIN2>/);
+    const token = await personalToken(app, fakes, 'UADMIN1', 'levels');
+    const inForce = (await app.api<{ items: { version: number; rules: unknown[]; thresholds: unknown }[] }>('GET', '/api/policies?name=procurement-approval')).body.items[0];
+    // First in the rule list: it ties with large_deal (2 votes), and a tie goes to the first rule.
+    const rules = [{ id: 'huge_deal', when: { field: 'amount', op: 'gte', value: 500000 }, level: 'HIGH', requiresApproval: true, levels: [{ required: 1, from: 'group:finance' }, { required: 1, from: 'admins' }] }, ...(inForce?.rules ?? [])];
+    expect((await app.api('POST', '/api/policies', { name: 'procurement-approval', thresholds: inForce?.thresholds ?? {}, rules }, token)).status).toBe(201);
+
+    await dealWebhook(app, fakes, '9105', { dealname: 'Huge Deal', amount: '600000', dealstage: 'appointmentscheduled' });
+    const sheet = await waitForSheet(fakes, 'Huge Deal');
+    expect(textOf(sheet)).toMatch(/Level 1 \(group:finance\)/);
+    expect(textOf(sheet)).toMatch(/May still approve at level 1: <@UFIN2>/);
+    let before = fakes.slack.ephemerals.length;
+    await click(app, sheet, 'approval_approve', 'UADMIN1');
+    await toldTo('UADMIN1', /Only group:finance can decide level 1/, before);
+    expect((await approvalOf(sheet)).votes).toHaveLength(0);
+
+    before = fakes.slack.ephemerals.length;
+    await click(app, sheet, 'approval_approve', 'UFIN2');
+    await toldTo('UFIN2', /counted/, before);
+    await until(async () => (textOf(current(sheet)).includes('May still approve at level 2') ? true : null), 10_000, 'level 2 asked');
+    await click(app, sheet, 'approval_approve', 'UADMIN2');
+    await until(async () => ((await db.Run.findOne({ objectId: '9105', status: 'COMPLETED' }).lean()) ? true : null), 20_000, 'run completed');
+    expect((await approvalOf(sheet)).votes.map((v) => v.by)).toEqual(['UFIN2', 'UADMIN2']);
+  });
 });
