@@ -92,16 +92,16 @@ export async function runSetup(opts: SetupOptions): Promise<SetupReport> {
     '',
     ok ? 'Everything orch needs exists.' : missing && !apply ? 'Some things are missing: run `npm run setup -- --apply`.' : 'Some checks failed: see the lines above.',
     '',
-    instructionsText(opts.manifestText, config.PUBLIC_URL, opts.triggers),
+    instructionsText(opts.manifestText, config.PUBLIC_URL, opts.triggers, Boolean(config.SLACK_APP_TOKEN)),
   ].join('\n');
   return { ok, slack, hubspot, airtable, notion, text };
 }
 
 /** What to paste: the Slack manifest for PUBLIC_URL and the webhook subscriptions (also printed before the tokens exist). */
-export function instructionsText(manifestText: string, publicUrl: string, triggers: TriggerTable): string {
+export function instructionsText(manifestText: string, publicUrl: string, triggers: TriggerTable, socketMode = false): string {
   return [
-    '== Slack app manifest (api.slack.com/apps > Create New App > From an app manifest, or App Manifest of your app) ==',
-    manifestFor(manifestText, publicUrl).trimEnd(),
+    `== Slack app manifest${socketMode ? ' (Socket Mode: no URLs; create an app-level token with connections:write for SLACK_APP_TOKEN)' : ''} (api.slack.com/apps > Create New App > From an app manifest, or App Manifest of your app) ==`,
+    manifestFor(manifestText, publicUrl, socketMode).trimEnd(),
     '',
     '== HubSpot webhooks ==',
     webhookText(triggers, publicUrl),

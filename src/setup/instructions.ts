@@ -1,9 +1,14 @@
 import type { TriggerTable } from '../../workflows/triggers.ts';
 
-/** manifest.yml with every placeholder URL replaced by PUBLIC_URL: ready to paste into api.slack.com/apps. */
-export function manifestFor(manifestText: string, publicUrl: string): string {
+/**
+ * manifest.yml with every placeholder URL replaced by PUBLIC_URL: ready to paste into
+ * api.slack.com/apps. In Socket Mode (SLACK_APP_TOKEN set) Slack needs no URLs: they are dropped
+ * and socket_mode_enabled is turned on, as the file's comment says to do by hand.
+ */
+export function manifestFor(manifestText: string, publicUrl: string, socketMode = false): string {
   // The file's leading comment tells a reader to replace the URL: done here, so it goes.
   const body = manifestText.replace(/^(#[^\n]*\n)+/, '');
+  if (socketMode) return body.replace(/^\s*(url|request_url): .*\n/gm, '').replace(/socket_mode_enabled: false/, 'socket_mode_enabled: true');
   return body.replaceAll('https://orch.example.com', publicUrl.replace(/\/+$/, ''));
 }
 

@@ -81,6 +81,13 @@ describe('npm run setup', () => {
     expect(r.notion?.ok).toBe(false);
   });
 
+  it('when SLACK_APP_TOKEN is set (Socket Mode), then the printed manifest has no URLs and socket mode on', async () => {
+    const r = await setup(false, { SLACK_APP_TOKEN: 'xapp-1-A0000-0000-socketmode' });
+    const manifest = r.text.slice(r.text.indexOf('== Slack app manifest'), r.text.indexOf('== HubSpot webhooks'));
+    expect(manifest).toContain('socket_mode_enabled: true');
+    expect(manifest).not.toMatch(/^\s*(url|request_url):/m);
+  });
+
   it('when a token is refused, then the line names the variable and what to do', async () => {
     fakes.slack.inject({ match: 'auth.test', status: 200, body: { ok: false, error: 'invalid_auth' } });
     fakes.hubspot.inject({ match: '/crm/v3/properties', status: 401, times: Infinity });
