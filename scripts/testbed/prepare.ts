@@ -29,8 +29,8 @@ export async function prepareNeo4j(): Promise<Neo4jBuild> {
       mkdirSync(dir, { recursive: true });
       cpSync(path.join(neo4jSourceDir, 'pom.xml'), path.join(dir, 'pom.xml'));
       cpSync(path.join(neo4jSourceDir, 'src'), path.join(dir, 'src'), { recursive: true });
-      const r = spawnSync('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
-      if (r.status !== 0) throw new Error(`building the Neo4j test server failed (mvn exit code ${r.status})`);
+      const r = spawnSync('mvn', ['-q', '-B', '-Dstyle.color=never', 'package', '-DskipTests'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      if (r.status !== 0) throw new Error(`building the Neo4j test server failed (mvn exit code ${r.status}):\n${`${r.stdout}${r.stderr}`.slice(-4000)}`);
       writeFileSync(done, new Date().toISOString());
     }
     return { classpath };

@@ -65,8 +65,8 @@ export async function prepareJavaMongo(progress: (line: string) => void = (l) =>
     mkdirSync(dir, { recursive: true });
     cpSync(path.join(sourceDir, 'pom.xml'), path.join(dir, 'pom.xml'));
     cpSync(path.join(sourceDir, 'src'), path.join(dir, 'src'), { recursive: true });
-    const r = spawnSync('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
-    if (r.status !== 0) throw new Error(`building mongo-java-server failed (mvn exit code ${r.status})`);
+    const r = spawnSync('mvn', ['-q', '-B', '-Dstyle.color=never', 'package', '-DskipTests'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`building mongo-java-server failed (mvn exit code ${r.status}):\n${`${r.stdout}${r.stderr}`.slice(-4000)}`);
     writeFileSync(done, new Date().toISOString());
     return classpath;
   });
