@@ -10,6 +10,7 @@ import { toText } from './common-nodes.ts';
 import { writeChecklist, contactReplyText, type ContactExtra } from './contact-writes.ts';
 import { computeDiff } from './diff.ts';
 import { WorkflowError } from './errors.ts';
+import { assertWritesConfigured } from './write-targets.ts';
 import { evaluatePolicy } from './policy-eval.ts';
 import { inferRole } from './role-inference.ts';
 import { defaultRoleTables, isRole, ROLES, roleLabel, SENIORITIES, type RoleInference, type Seniority } from './role-rules.ts';
@@ -95,6 +96,8 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
       const accountMissing = Boolean(x.company) && !(Array.isArray(mirror?.fields[CONTACT_ACCOUNT_FIELD]) && (mirror?.fields[CONTACT_ACCOUNT_FIELD] as unknown[]).length > 0);
       const inSync = mirror && diff.length === 0 && !accountMissing && toText(x.contact.properties[ROLE_PROPERTY]) === x.role && toText(x.contact.properties[SENIORITY_PROPERTY]) === x.seniority;
       const intendedWrites = inSync ? [] : plannedWrites(x, Boolean(checklistDb && integrations.notion), accountMissing);
+      // Before the sheet: a live write to an unconfigured service fails now, naming the variables.
+      assertWritesConfigured(deps, s, intendedWrites);
       return { policy, evaluation, mirror, diff, intendedWrites, outcome: inSync ? 'no_changes' : 'pending', ...withExtra(s, { accountMissing }) };
     },
     approval: async (s) => {

@@ -6,6 +6,7 @@ import { policyInForce } from '../src/services/policies.ts';
 import { requestApproval } from './approval-step.ts';
 import { toNumber, toText } from './common-nodes.ts';
 import { WorkflowError } from './errors.ts';
+import { assertWritesConfigured } from './write-targets.ts';
 import { draftAgenda } from './kickoff-agenda.ts';
 import { proposeSlots, slotLabel, type Slot } from './kickoff-slots.ts';
 import { attendeeEmails, agendaText, eventIdFor, eventTitle, kickoffPage, kickoffReplyText, shareIcs, type KickoffExtra } from './kickoff-writes.ts';
@@ -94,8 +95,11 @@ function nodes(deps: WorkflowDeps): Record<string, NodeFn> {
       if (!policy) throw new WorkflowError('configuration', `no policy "${DEAL_STAGE_KICKOFF}" is in force (see workflows/policies.json)`);
       const x = extraOf(s);
       const evaluation = evaluatePolicy(policy, { booksTime: true, amount: x.deal.amount, stage: x.deal.stage });
+      const intendedWrites = plannedWrites(deps, x);
+      // Before the sheet: a live write to an unconfigured service fails now, naming the variables.
+      assertWritesConfigured(deps, s, intendedWrites);
       // A kickoff books people's time: always a human, whatever the policy version says.
-      return { policy, evaluation: { ...evaluation, needsApproval: true }, diff: [], intendedWrites: plannedWrites(deps, x), outcome: 'pending' };
+      return { policy, evaluation: { ...evaluation, needsApproval: true }, diff: [], intendedWrites, outcome: 'pending' };
     },
     approval: async (s) => {
       const x = extraOf(s);

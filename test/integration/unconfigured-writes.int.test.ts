@@ -50,6 +50,8 @@ describe('a live run whose writes need an unconfigured service', () => {
   it.each([
     ['company-intake', 'company', '9101', { name: 'Big Bank', domain: 'bigbank.com', numberofemployees: '50000', annualrevenue: '900000000' }],
     ['procurement-approval', 'deal', '9201', { dealname: 'Huge deal', amount: '250000', dealstage: 'contractsent' }],
+    ['contact-role-mapping', 'contact', '9401', { firstname: 'Cora', lastname: 'Finance', email: 'cora@bigbank.com', jobtitle: 'Chief Financial Officer' }],
+    ['deal-stage-kickoff', 'deal', '9501', { dealname: 'Won deal', amount: '50000', dealstage: 'closedwon' }],
   ])('when %s runs live without Airtable, then it fails before any approval is asked, naming AIRTABLE_API_KEY', async (workflowId, objectType, objectId, properties) => {
     fakes.hubspot.put(objectType, { id: objectId, properties });
     const id = `run_unconf_${objectId}`;
