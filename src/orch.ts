@@ -13,7 +13,7 @@ import { createNeo4jDriver } from './integrations/neo4j.ts';
 import { createIntegrations } from './integrations/index.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { slackLogger } from './slack-logger.ts';
-import { checkSlackToken, configWarnings } from './startup-checks.ts';
+import { checkHubSpotToken, checkSlackToken, configWarnings } from './startup-checks.ts';
 import { startMetricsServer } from './http/metrics-server.ts';
 import { healthRouter, type Check } from './http/health.ts';
 import { authenticateApi, guardWrites } from './http/api-auth.ts';
@@ -56,6 +56,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   for (const warning of configWarnings(config)) logger.warn(warning);
   // Before anything starts: a refused token stops the start with one line naming SLACK_BOT_TOKEN.
   const slackIdentity = await checkSlackToken(config, logger);
+  await checkHubSpotToken(config, logger);
 
   let mongoUri = config.MONGODB_URI;
   if (!mongoUri) {

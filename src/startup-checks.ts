@@ -1,3 +1,4 @@
+import { Client } from '@hubspot/api-client';
 import { WebClient, ErrorCode } from '@slack/web-api';
 import type { Config } from './config.ts';
 import { StartupError } from './db/connection.ts';
@@ -46,6 +47,27 @@ export async function checkSlackToken(config: Pick<Config, 'SLACK_BOT_TOKEN' | '
     logger.warn('Slack could not be reached to check SLACK_BOT_TOKEN; starting anyway (Slack features fail until it is reachable)', { slackApiUrl: config.SLACK_API_URL, error: e.message });
     return null;
   }
+}
+
+/**
+ * One cheap CRM read with HUBSPOT_ACCESS_TOKEN (a company list of one, 5 s). A 401 stops the start
+ * naming the variable; a missing scope (403) or an unreachable HubSpot is a warning.
+ */
+export async function checkHubSpotToken(config: Pick<Config, 'HUBSPOT_ACCESS_TOKEN' | 'HUBSPOT_API_URL'>, logger: Logger, timeoutMs = 5000): Promise<void> {
+  const client = new Client({ accessToken: config.HUBSPOT_ACCESS_TOKEN, basePath: config.HUBSPOT_API_URL });
+  let status: number;
+  try {
+    const res = await Promise.race([
+      client.apiRequest({ method: 'GET', path: '/crm/v3/objects/companies?limit=1&archived=false' }),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
+    ]);
+    status = res.status;
+  } catch (err) {
+    logger.warn('HubSpot could not be reached to check HUBSPOT_ACCESS_TOKEN; starting anyway', { hubspotApiUrl: config.HUBSPOT_API_URL, error: (err as Error).message });
+    return;
+  }
+  if (status === 401) throw new StartupError('HUBSPOT_ACCESS_TOKEN was refused by HubSpot (401): copy the access token of your private app (HubSpot > Settings > Integrations > Private apps > your app > Access token).');
+  if (status === 403) logger.warn('HUBSPOT_ACCESS_TOKEN may not read companies (403): give the private app the CRM scopes in README (HubSpot setup)');
 }
 
 /** A Slack logger that passes only errors on. */

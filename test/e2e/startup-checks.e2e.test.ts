@@ -28,12 +28,24 @@ describe('start-up checks a new user meets', () => {
     }
   });
 
-  it('when Slack cannot be reached and PUBLIC_URL is http:// on a real host, then it starts with one warning for each; /metrics moves to ORCH_METRICS_PORT', async () => {
+  it('when HubSpot refuses HUBSPOT_ACCESS_TOKEN, then the start stops with one line naming the variable and where the token is', async () => {
+    fakes.hubspot.inject({ match: 'GET /crm/v3/objects/companies', status: 401, times: Infinity });
+    try {
+      const app = await startAppProcess({ fakes, mongoUri: uniqueMongoUri('e2ehubspottoken').uri, waitForHealth: false });
+      expect(await app.exited()).toBe(1);
+      expect(app.logs()).toContain('HUBSPOT_ACCESS_TOKEN was refused by HubSpot (401): copy the access token of your private app');
+      expect(app.logs()).not.toMatch(/^\s+at /m);
+    } finally {
+      fakes.hubspot.reset();
+    }
+  });
+
+  it('when Slack and HubSpot cannot be reached and PUBLIC_URL is http:// on a real host, then it starts with one warning for each; /metrics moves to ORCH_METRICS_PORT', async () => {
     const metricsPort = await freePort();
     const app = await startAppProcess({
       fakes,
       mongoUri: uniqueMongoUri('e2eoffline').uri,
-      env: { SLACK_API_URL: `http://127.0.0.1:${await freePort()}/api/`, PUBLIC_URL: 'http://orch.acme-ops.com', ORCH_METRICS_PORT: String(metricsPort), ORCH_METRICS_HOST: '127.0.0.1' },
+      env: { SLACK_API_URL: `http://127.0.0.1:${await freePort()}/api/`, HUBSPOT_API_URL: `http://127.0.0.1:${await freePort()}`, PUBLIC_URL: 'http://orch.acme-ops.com', ORCH_METRICS_PORT: String(metricsPort), ORCH_METRICS_HOST: '127.0.0.1' },
     });
     try {
       expect((await fetch(`${app.url}/health`)).status).toBe(200);
@@ -42,6 +54,7 @@ describe('start-up checks a new user meets', () => {
       // One line for it, not the client's own request-failure line too.
       expect(logs).not.toContain('http request failed');
       expect(logs).toMatch(/"level":"warn"[^\n]*PUBLIC_URL is http:\/\/ \(http:\/\/orch\.acme-ops\.com\)/);
+      expect(logs).toMatch(/"level":"warn"[^\n]*HubSpot could not be reached to check HUBSPOT_ACCESS_TOKEN/);
       expect((await fetch(`${app.url}/metrics`)).status).toBe(404);
       const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
       expect(metrics.status).toBe(200);
