@@ -74,7 +74,7 @@ export const configSchema = z
     ORCH_STEP_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
     ORCH_DB_CHECK: z.enum(['on', 'off']).default('on'),
     ORCH_CHECKPOINTS: z.enum(['exit', 'async']).default('exit'),
-    ORCH_INGEST_WRITERS: z.coerce.number().int().min(1).max(64).default(4),
+    ORCH_INGEST_WRITERS: z.coerce.number().int().min(1).max(64).default(2),
     ORCH_APPROVAL_SWEEP: duration.default(60_000),
     ORCH_SLA: duration.default(15 * 60_000),
     ORCH_ALERT_DEDUP: duration.default(3600_000),
@@ -210,7 +210,7 @@ export const CONFIG_HINTS: Record<string, string> = {
   ORCH_INGEST_MAX_WAIT_MS: 'a unit is processed at the latest this long after its first event, even if events keep coming (default 30000)',
   ORCH_INGEST_MAX_ATTEMPTS: 'enrichment attempts per unit before it is marked failed (default 5)',
   ORCH_DB_CHECK: 'on: before serving, check the database gives what orch relies on (MongoDB 6.0+, unique indexes, one winner of a conditional update) and refuse to start otherwise; off skips it (not recommended) (default on)',
-  ORCH_INGEST_WRITERS: 'webhook batch groups written to MongoDB at once; requests arriving meanwhile are grouped (default 4)',
+  ORCH_INGEST_WRITERS: 'webhook batch groups written to MongoDB at once; requests arriving meanwhile are grouped (default 2, measured with bench:ingest)',
   ORCH_TRIGGERS_FILE: 'the trigger table mapping HubSpot events to workflows (default workflows/triggers.json)',
 };
 

@@ -84,8 +84,9 @@ export interface JavaMongo {
  */
 export async function startJavaMongo(opts: { h2File?: string; port?: number; heapMb?: number; loseConditions?: boolean; fullJit?: boolean } = {}): Promise<JavaMongo> {
   const classpath = await prepareJavaMongo();
-  // Tests and development favour a fast start (C1 only, serial GC); benchmarks ask for the full JIT.
-  const jvm = opts.fullJit ? ['-XX:+UseParallelGC'] : ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+  // Tests and development favour a fast start (C1 only, serial GC); benchmarks ask for the full JIT
+  // and a low-pause collector (the in-memory backend's heap grows with every stored document).
+  const jvm = opts.fullJit ? ['-XX:+UseZGC'] : ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
   const args = [`-Xmx${opts.heapMb ?? 1024}m`, ...jvm, '-cp', classpath, 'orch.testbed.MongoTestServer', '--port', String(opts.port ?? 0)];
   if (opts.h2File) args.push('--h2', opts.h2File);
   if (opts.loseConditions) args.push('--lose-conditions');

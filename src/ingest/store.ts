@@ -238,7 +238,7 @@ export async function storeBatches(models: StoreModels, inputs: StoreInput[]): P
  */
 export function createBatchWriter(models: StoreModels, opts: { maxEvents?: number; writers?: number } = {}) {
   const maxEvents = opts.maxEvents ?? 2000;
-  const writers = Math.max(1, opts.writers ?? 4);
+  const writers = Math.max(1, opts.writers ?? 2);
   type Waiting = { input: StoreInput; resolve: (r: StoreResult) => void; reject: (e: unknown) => void };
   let queue: Waiting[] = [];
   let active = 0;
