@@ -248,8 +248,11 @@ describe('fixing exceptions', () => {
     expect(await applyFix(ctx, { id: e._id, actor: 'UADMIN1' })).toMatchObject({ ok: true, outcome: 'applied' });
   });
 
-  it('when Assign to me is clicked, then the exception names the assignee', async () => {
+  it('when an operator clicks Assign to me, then the exception names the assignee; a viewer is refused', async () => {
+    await ctx.models.User.create({ slackUserId: 'UOPS1', role: 'operator', addedBy: 'test' });
     const e = await driftOn('16');
+    const viewer = await assignException(ctx, { id: e._id, actor: 'UVIEW1' });
+    expect(viewer.ok).toBe(false);
     const res = await assignException(ctx, { id: e._id, actor: 'UOPS1' });
     expect(res.ok && res.exception.assignee).toBe('UOPS1');
   });
