@@ -1,4 +1,5 @@
 import { Client, LogLevel } from '@notionhq/client';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { createResilience, type Health, type ResilienceOptions } from './resilience.ts';
@@ -116,6 +117,18 @@ export function createNotion(opts: NotionOptions): NotionAdapter | null {
     return id;
   }
 
+  // SOP and template pages change rarely, while every run looks them up: a minute-long cache keeps
+  // busy hours inside Notion's 3 requests/s (an SOP added in Notion shows up within a minute).
+  const sopCache = new LRUCache<string, Promise<LoosePage[]>>({ max: 200, ttl: 60_000 });
+  function cachedPages(key: string, load: () => Promise<LoosePage[]>): Promise<LoosePage[]> {
+    const hit = sopCache.get(key);
+    if (hit) return hit;
+    const p = load();
+    sopCache.set(key, p);
+    p.catch(() => sopCache.delete(key));
+    return p;
+  }
+
   async function sopPagesFromDatabase(databaseId: string): Promise<LoosePage[]> {
     const dataSourceId = await dataSourceOf(databaseId);
     const pages: LoosePage[] = [];
@@ -142,7 +155,8 @@ export function createNotion(opts: NotionOptions): NotionAdapter | null {
       const ind = norm(industry);
       const life = norm(lifecycleStage);
       if (!ind && !life) return null;
-      const pages = opts.sopDatabaseId ? await sopPagesFromDatabase(opts.sopDatabaseId) : await sopPagesFromSearch(industry || lifecycleStage || '');
+      const query = industry || lifecycleStage || '';
+      const pages = opts.sopDatabaseId ? await cachedPages(`db:${opts.sopDatabaseId}`, () => sopPagesFromDatabase(opts.sopDatabaseId as string)) : await cachedPages(`search:${query}`, () => sopPagesFromSearch(query));
       let best: { page: LoosePage; score: number } | undefined;
       for (const page of pages) {
         if (page.object && page.object !== 'page') continue;
@@ -155,7 +169,7 @@ export function createNotion(opts: NotionOptions): NotionAdapter | null {
     async findTemplates({ role, seniority }, limit = 3) {
       const ind = norm(role);
       if (!ind) return [];
-      const pages = opts.sopDatabaseId ? await sopPagesFromDatabase(opts.sopDatabaseId) : await sopPagesFromSearch(role);
+      const pages = opts.sopDatabaseId ? await cachedPages(`db:${opts.sopDatabaseId}`, () => sopPagesFromDatabase(opts.sopDatabaseId as string)) : await cachedPages(`search:${role}`, () => sopPagesFromSearch(role));
       return pages
         .filter((p) => !p.object || p.object === 'page')
         .map((page) => ({ page, score: scoreSop(page, ind, norm(seniority)) }))

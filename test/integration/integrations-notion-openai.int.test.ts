@@ -41,6 +41,15 @@ describe('Notion adapter against the Notion fake', () => {
     expect(fake.callsTo('POST /v1/search')[0]?.body).toMatchObject({ query: 'Healthcare', filter: { property: 'object', value: 'page' } });
   });
 
+  it('when many runs look up the SOP for the same industry within a minute, then Notion is searched once', async () => {
+    fake.addPage({ title: 'Healthcare onboarding SOP', url: 'https://notion.so/healthcare-sop' });
+    const a = adapter();
+    const found = await Promise.all(Array.from({ length: 10 }, () => a.findSop({ industry: 'Healthcare', lifecycleStage: 'customer' })));
+    expect(new Set(found.map((f) => f?.url))).toEqual(new Set(['https://notion.so/healthcare-sop']));
+    expect(await a.findSop({ industry: 'Healthcare', lifecycleStage: 'lead' })).toMatchObject({ url: 'https://notion.so/healthcare-sop' });
+    expect(fake.callsTo('POST /v1/search')).toHaveLength(1);
+  });
+
   it('when no page matches the industry, then findSop returns null', async () => {
     fake.addPage({ title: 'Manufacturing SOP' });
     expect(await adapter().findSop({ industry: 'Mining' })).toBeNull();
