@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mongoose from 'mongoose';
-import { createModels, type Models } from '../../src/db/models/index.ts';
-import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
-import { startFakes, type Fakes } from '../fakes/index.ts';
-import { uniqueMongoUri } from '../helpers/db.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useAppWithDb } from '../helpers/e2e-app.ts';
 import { until } from '../helpers/ingest.ts';
 import { personalToken } from '../helpers/api-tokens.ts';
 
-let fakes: Fakes;
-let app: AppProcess;
-let conn: mongoose.Connection;
-let db: Models;
 const DAY = 86_400_000;
 
 /** A past procurement-approval run whose policy step saw `facts` and decided `did`. */
@@ -22,14 +14,10 @@ function run(id: string, daysAgo: number, facts: Record<string, unknown>, did: b
   };
 }
 
+const e2e = useAppWithDb('backtest_e2e', { env: { LOG_LEVEL: 'warn' } });
 beforeAll(async () => {
-  fakes = await startFakes();
-  const { uri } = uniqueMongoUri('backtest_e2e');
-  app = await startAppProcess({ fakes, mongoUri: uri, env: { LOG_LEVEL: 'warn' } });
-  conn = await mongoose.createConnection(uri).asPromise();
-  db = createModels(conn);
-  await db.User.create({ slackUserId: 'UOPER1', role: 'operator' });
-  await db.Run.insertMany([
+  await e2e.db.User.create({ slackUserId: 'UOPER1', role: 'operator' });
+  await e2e.db.Run.insertMany([
     run('run_bt1', 2, { amount: 5000, dealstage: 'appointmentscheduled' }, false, []),
     run('run_bt2', 3, { amount: 15000, dealstage: 'appointmentscheduled' }, true, ['amount_threshold']),
     run('run_bt3', 9, { amount: 50000, dealstage: 'appointmentscheduled' }, true, ['amount_threshold']),
@@ -38,11 +26,6 @@ beforeAll(async () => {
     run('run_bt7', 20, { amount: 9000, dealstage: 'qualifiedtobuy' }, false, []),
     run('run_bt6', 40, { amount: 30000, dealstage: 'appointmentscheduled' }, true, ['amount_threshold']),
   ]);
-});
-afterAll(async () => {
-  await app?.stop();
-  await conn?.close();
-  await fakes?.stop();
 });
 
 const STAGES = ['contractsent', 'procurement', 'decisionmakerboughtin'];
@@ -68,23 +51,23 @@ const expectedFigures = {
 
 describe('policy backtest', () => {
   it('when a draft is posted to /api/policies/backtest, then exactly the known flips, the votes and the weekly load come back, with no write and no external call', async () => {
-    const hubspotCalls = fakes.hubspot.calls.length;
-    const res = await app.api<{ flips: { runs: { runId: string }[] }; loadPerWeek: { did: number; wouldNeed: number; votesNeeded: number }[]; id: string }>('POST', '/api/policies/backtest', { name: 'procurement-approval', thresholds: { amount: 20000 }, rules: draftRules, days: 30 });
+    const hubspotCalls = e2e.fakes.hubspot.calls.length;
+    const res = await e2e.app.api<{ flips: { runs: { runId: string }[] }; loadPerWeek: { did: number; wouldNeed: number; votesNeeded: number }[]; id: string }>('POST', '/api/policies/backtest', { name: 'procurement-approval', thresholds: { amount: 20000 }, rules: draftRules, days: 30 });
     expect(res.status).toBe(200);
     // Oldest first: run_bt7 (20 days ago), then run_bt2 (3 days ago).
     expect(res.body).toMatchObject(expectedFigures);
     expect(res.body.loadPerWeek.reduce((n, w) => n + w.votesNeeded, 0)).toBe(5);
     expect(res.body.id).toMatch(/^bt_[0-9a-f]{12}$/);
-    expect(fakes.hubspot.calls.length).toBe(hubspotCalls);
-    expect(await db.Policy.countDocuments({ name: 'procurement-approval' })).toBe(1);
-    const bad = await app.api('POST', '/api/policies/backtest', { name: 'procurement-approval', rules: [{ id: 'x' }], days: 30 });
+    expect(e2e.fakes.hubspot.calls.length).toBe(hubspotCalls);
+    expect(await e2e.db.Policy.countDocuments({ name: 'procurement-approval' })).toBe(1);
+    const bad = await e2e.app.api('POST', '/api/policies/backtest', { name: 'procurement-approval', rules: [{ id: 'x' }], days: 30 });
     expect(bad).toMatchObject({ status: 400, body: { error: 'invalid_policy' } });
   });
 
   it('when an admin runs /orch backtest, edits fields and the JSON, then the result lists the flips and Save as version 2 creates it with the backtest id audited', async () => {
-    const opened = fakes.slack.openedViews.length;
-    expect((await app.slashCommand({ text: 'backtest procurement-approval --days 30', user_id: 'UADMIN1', channel_id: 'COPS1' })).status).toBe(200);
-    const modal = await until(async () => fakes.slack.openedViews[opened], 10_000, 'backtest modal');
+    const opened = e2e.fakes.slack.openedViews.length;
+    expect((await e2e.app.slashCommand({ text: 'backtest procurement-approval --days 30', user_id: 'UADMIN1', channel_id: 'COPS1' })).status).toBe(200);
+    const modal = await until(async () => e2e.fakes.slack.openedViews[opened], 10_000, 'backtest modal');
     const view = modal.view as { callback_id: string; private_metadata: string; blocks: { block_id?: string; element?: { initial_value?: string } }[] };
     expect(view.callback_id).toBe('policy_backtest_modal');
     const initial = (id: string) => view.blocks.find((b) => b.block_id === id)?.element?.initial_value;
@@ -97,14 +80,14 @@ describe('policy backtest', () => {
     values['bt_rule:amount_threshold'] = { value: { type: 'number_input', value: '20000' } };
     values['bt_rule:approval_stage'] = { value: { type: 'plain_text_input', value: [...STAGES, 'qualifiedtobuy'].join(', ') } };
     values.bt_json = { value: { type: 'plain_text_input', value: JSON.stringify(json, null, 2) } };
-    const before = fakes.slack.ephemerals.length;
-    const submit = await app.slackAction({
+    const before = e2e.fakes.slack.ephemerals.length;
+    const submit = await e2e.app.slackAction({
       type: 'view_submission',
       user: { id: 'UADMIN1', username: 'admin', name: 'admin', team_id: 'TORCH' },
       view: { id: modal.id, team_id: 'TORCH', type: 'modal', callback_id: 'policy_backtest_modal', private_metadata: view.private_metadata, hash: modal.hash, state: { values }, blocks: view.blocks, app_id: 'AORCH', bot_id: 'BORCHBOT' },
     });
     expect(submit.status).toBe(200);
-    const result = await until(async () => fakes.slack.ephemerals.slice(before).find((e) => e.user === 'UADMIN1' && /Backtest/.test(e.text ?? '')), 10_000, 'backtest result');
+    const result = await until(async () => e2e.fakes.slack.ephemerals.slice(before).find((e) => e.user === 'UADMIN1' && /Backtest/.test(e.text ?? '')), 10_000, 'backtest result');
     const text = JSON.stringify(result.blocks);
     expect(text).toContain('run_bt7');
     expect(text).toContain('run_bt2');
@@ -115,7 +98,7 @@ describe('policy backtest', () => {
     expect(button?.text.text).toBe('Save as version 2');
 
     const click = (user: string) =>
-      app.slackAction({
+      e2e.app.slackAction({
         type: 'block_actions',
         user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'TORCH' },
         channel: { id: result.channel, name: 'ops' },
@@ -123,9 +106,9 @@ describe('policy backtest', () => {
         actions: [{ type: 'button', action_id: 'backtest_save', block_id: 'backtest_actions', value: button?.value, action_ts: `${Date.now() / 1000}` }],
       });
     await click('UOPER1');
-    await until(async () => db.AuditEntry.findOne({ actor: 'UOPER1', action: 'policy.add_version', outcome: 'refused' }).lean(), 5000, 'operator refused');
+    await until(async () => e2e.db.AuditEntry.findOne({ actor: 'UOPER1', action: 'policy.add_version', outcome: 'refused' }).lean(), 5000, 'operator refused');
     await click('UADMIN1');
-    const v2 = await until(async () => db.Policy.findOne({ name: 'procurement-approval', version: 2 }).lean(), 10_000, 'version 2');
+    const v2 = await until(async () => e2e.db.Policy.findOne({ name: 'procurement-approval', version: 2 }).lean(), 10_000, 'version 2');
     expect(v2.createdBy).toBe('UADMIN1');
     // The seeded rules with the two edited fields, plus the rule added in the JSON field.
     expect((v2.rules as { id: string; when: { value: unknown } }[]).map((r) => [r.id, r.when.value])).toEqual([
@@ -134,15 +117,15 @@ describe('policy backtest', () => {
       ['large_deal', 100000],
       ['big_deal', 100000],
     ]);
-    const entry = await db.AuditEntry.findOne({ action: 'policy.version_added', target: 'procurement-approval@2' }).lean();
+    const entry = await e2e.db.AuditEntry.findOne({ action: 'policy.version_added', target: 'procurement-approval@2' }).lean();
     expect(entry).toMatchObject({ actor: 'UADMIN1', details: { backtestId: id } });
-    expect(await db.Policy.countDocuments({ name: 'procurement-approval' })).toBe(2);
+    expect(await e2e.db.Policy.countDocuments({ name: 'procurement-approval' })).toBe(2);
   });
 
   it('when POST /api/policies carries a backtestId, then the version is created as usual with that id in its audit entry', async () => {
-    const token = await personalToken(app, fakes, 'UADMIN1', 'bt');
-    const res = await app.api<{ version: number }>('POST', '/api/policies', { name: 'procurement-approval', thresholds: {}, rules: draftRules, backtestId: 'bt_0123456789ab' }, token);
+    const token = await personalToken(e2e.app, e2e.fakes, 'UADMIN1', 'bt');
+    const res = await e2e.app.api<{ version: number }>('POST', '/api/policies', { name: 'procurement-approval', thresholds: {}, rules: draftRules, backtestId: 'bt_0123456789ab' }, token);
     expect(res.status).toBe(201);
-    expect(await db.AuditEntry.findOne({ action: 'policy.version_added', target: `procurement-approval@${res.body.version}` }).lean()).toMatchObject({ details: { backtestId: 'bt_0123456789ab' }, via: 'API token bt' });
+    expect(await e2e.db.AuditEntry.findOne({ action: 'policy.version_added', target: `procurement-approval@${res.body.version}` }).lean()).toMatchObject({ details: { backtestId: 'bt_0123456789ab' }, via: 'API token bt' });
   });
 });

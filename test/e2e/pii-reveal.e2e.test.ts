@@ -3,33 +3,13 @@
  * masked on the sheet; an admin reveals it with a stated reason (audited, shown only to them in a
  * modal); a viewer is refused politely (audited); nothing raw ever reaches a channel.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mongoose from 'mongoose';
-import { createModels, type Models } from '../../src/db/models/index.ts';
-import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
-import { startFakes, type Fakes } from '../fakes/index.ts';
-import { uniqueMongoUri } from '../helpers/db.ts';
+import { describe, expect, it } from 'vitest';
+import { useAppWithDb } from '../helpers/e2e-app.ts';
+import type { Fakes } from '../fakes/index.ts';
 import { until } from '../helpers/ingest.ts';
 import { APPROVALS_CHANNEL, companyWebhook, textOf, waitForSheet } from '../helpers/approvals.ts';
 
-let fakes: Fakes;
-let app: AppProcess;
-let conn: mongoose.Connection;
-let db: Models;
-
-beforeAll(async () => {
-  fakes = await startFakes();
-  const { uri } = uniqueMongoUri('pii_reveal');
-  app = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_MODE: 'dry-run', ORCH_RUNS_POLL: '200ms', LOG_LEVEL: 'warn' } });
-  conn = await mongoose.createConnection(uri).asPromise();
-  db = createModels(conn);
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await conn?.close();
-  await fakes?.stop();
-});
+const e2e = useAppWithDb('pii_reveal', { env: { ORCH_MODE: 'dry-run', ORCH_RUNS_POLL: '200ms', LOG_LEVEL: 'warn' } });
 
 type Msg = Fakes['slack']['messages'][number];
 type Button = { action_id?: string; value?: string };
@@ -43,7 +23,7 @@ function revealValue(m: Msg): string | undefined {
 }
 
 function clickReveal(m: Msg, value: string, user: string) {
-  return app.slackAction({
+  return e2e.app.slackAction({
     type: 'block_actions',
     user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'TORCH' },
     channel: { id: m.channel, name: APPROVALS_CHANNEL },
@@ -54,7 +34,7 @@ function clickReveal(m: Msg, value: string, user: string) {
 }
 
 function submitReason(privateMetadata: string, reason: string, user = 'UADMIN1') {
-  return app.slackAction({
+  return e2e.app.slackAction({
     type: 'view_submission',
     user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'TORCH' },
     view: {
@@ -67,15 +47,15 @@ function submitReason(privateMetadata: string, reason: string, user = 'UADMIN1')
 
 const RAW_PHONE = '415 555 4567';
 const RAW_EMAIL = 'jane.doe@acme-bank.com';
-const everythingPosted = () => JSON.stringify([fakes.slack.messages, fakes.slack.ephemerals, fakes.slack.responses]);
+const everythingPosted = () => JSON.stringify([e2e.fakes.slack.messages, e2e.fakes.slack.ephemerals, e2e.fakes.slack.responses]);
 
 describe('PII on the approval sheet: masked, revealed with a reason', () => {
   let sheet: Msg;
   let value: string;
 
   it('when a company name carries a phone number and an email, then the sheet masks both and offers Reveal', async () => {
-    await companyWebhook(app, fakes, '7301', { name: `Acme Bank (call ${RAW_PHONE} or ${RAW_EMAIL})`, domain: 'acme-bank.com', industry: 'BANKING', numberofemployees: '50', annualrevenue: '25000000.5' });
-    sheet = await waitForSheet(fakes, 'Acme Bank');
+    await companyWebhook(e2e.app, e2e.fakes, '7301', { name: `Acme Bank (call ${RAW_PHONE} or ${RAW_EMAIL})`, domain: 'acme-bank.com', industry: 'BANKING', numberofemployees: '50', annualrevenue: '25000000.5' });
+    sheet = await waitForSheet(e2e.fakes, 'Acme Bank');
     const text = textOf(sheet);
     expect(text).toContain('*** *** 4567');
     expect(text).toContain('j***@acme-bank.com');
@@ -89,26 +69,26 @@ describe('PII on the approval sheet: masked, revealed with a reason', () => {
   });
 
   it('when a viewer clicks Reveal, then they are refused politely, the refusal is audited and no modal opens', async () => {
-    const opened = fakes.slack.openedViews.length;
+    const opened = e2e.fakes.slack.openedViews.length;
     const res = await clickReveal(sheet, value, 'UVIEWER9');
     expect(res.status).toBe(200);
-    const refusal = await until(async () => fakes.slack.ephemerals.find((e) => e.user === 'UVIEWER9'), 10_000, 'refusal ephemeral');
+    const refusal = await until(async () => e2e.fakes.slack.ephemerals.find((e) => e.user === 'UVIEWER9'), 10_000, 'refusal ephemeral');
     expect(refusal.text).toMatch(/only admins can reveal personal data/i);
-    const audit = await until(async () => db.AuditEntry.findOne({ action: 'pii.reveal', actor: 'UVIEWER9' }).lean(), 10_000, 'refusal audit');
+    const audit = await until(async () => e2e.db.AuditEntry.findOne({ action: 'pii.reveal', actor: 'UVIEWER9' }).lean(), 10_000, 'refusal audit');
     expect(audit).toMatchObject({ outcome: 'refused', target: value });
-    expect(fakes.slack.openedViews.length).toBe(opened);
+    expect(e2e.fakes.slack.openedViews.length).toBe(opened);
   });
 
   it('when an admin clicks Reveal, then a modal asks for a reason, an empty one is refused, and a real one shows the raw values to them only (audited)', async () => {
     const res = await clickReveal(sheet, value, 'UADMIN1');
     expect(res.status).toBe(200);
-    const modal = await until(async () => fakes.slack.openedViews.find((v) => v.view.callback_id === 'pii_reveal_modal'), 10_000, 'reason modal');
+    const modal = await until(async () => e2e.fakes.slack.openedViews.find((v) => v.view.callback_id === 'pii_reveal_modal'), 10_000, 'reason modal');
     const meta = modal.view.private_metadata as string;
     expect(JSON.stringify(modal.view)).not.toContain(RAW_PHONE);
 
     const empty = await submitReason(meta, '  ');
     expect(empty.body).toMatchObject({ response_action: 'errors', errors: { reveal_reason_block: expect.stringMatching(/why/i) } });
-    expect(await db.AuditEntry.countDocuments({ action: 'pii.reveal', actor: 'UADMIN1' })).toBe(0);
+    expect(await e2e.db.AuditEntry.countDocuments({ action: 'pii.reveal', actor: 'UADMIN1' })).toBe(0);
 
     const shown = await submitReason(meta, 'calling the customer back about the renewal');
     const body = shown.body as { response_action: string; view: { blocks: unknown[] } };
@@ -117,7 +97,7 @@ describe('PII on the approval sheet: masked, revealed with a reason', () => {
     expect(revealed).toContain(RAW_PHONE);
     expect(revealed).toContain(RAW_EMAIL);
 
-    const audit = await db.AuditEntry.findOne({ action: 'pii.reveal', actor: 'UADMIN1' }).lean();
+    const audit = await e2e.db.AuditEntry.findOne({ action: 'pii.reveal', actor: 'UADMIN1' }).lean();
     expect(audit).toMatchObject({ outcome: 'allowed', target: value, reason: 'calling the customer back about the renewal' });
     expect((audit?.details as { fields: string[] }).fields).toContain('Title');
     expect(audit?.details).toMatchObject({ kind: 'approval', objectType: 'company', objectId: '7301' });
@@ -130,28 +110,28 @@ describe('PII on the approval sheet: masked, revealed with a reason', () => {
 describe('PII on an exception card and in /orch run', () => {
   it('when an admin reveals an exception card\'s hidden values with a reason, then they see the raw email in the modal and it is audited', async () => {
     const now = new Date();
-    await db.Exception.create({
+    await e2e.db.Exception.create({
       _id: 'exc_pii1', type: 'field_drift', severity: 'medium', objectType: 'contact', objectId: '88', status: 'open', openKey: 'field_drift:contact:88',
       title: `Contact 88: email differs (${RAW_EMAIL})`, diff: [{ field: 'email', hubspot: RAW_EMAIL, mirror: 'old@acme-bank.com' }], occurrences: 1, firstSeenAt: now, lastSeenAt: now,
     });
     const card = { channel: 'C0ALERTS', ts: '1.1', text: 'card', blocks: [] } as unknown as Msg;
     await clickReveal(card, 'exception:exc_pii1', 'UADMIN1');
-    const modal = await until(async () => fakes.slack.openedViews.find((v) => v.view.callback_id === 'pii_reveal_modal' && String(v.view.private_metadata).includes('exc_pii1')), 10_000, 'reason modal');
+    const modal = await until(async () => e2e.fakes.slack.openedViews.find((v) => v.view.callback_id === 'pii_reveal_modal' && String(v.view.private_metadata).includes('exc_pii1')), 10_000, 'reason modal');
     expect(JSON.stringify(modal.view)).toContain('email (HubSpot)');
     const shown = await submitReason(modal.view.private_metadata as string, 'customer asked which address we have');
     expect(JSON.stringify(shown.body)).toContain(RAW_EMAIL);
-    const audit = await db.AuditEntry.findOne({ action: 'pii.reveal', target: 'exception:exc_pii1' }).lean();
+    const audit = await e2e.db.AuditEntry.findOne({ action: 'pii.reveal', target: 'exception:exc_pii1' }).lean();
     expect(audit).toMatchObject({ actor: 'UADMIN1', outcome: 'allowed', reason: 'customer asked which address we have', details: { objectType: 'contact', objectId: '88' } });
     expect(everythingPosted()).not.toContain(RAW_EMAIL);
   });
 
   it('when a viewer opens /orch run for the run, then the approval title is masked and a Reveal button is offered (which refuses them)', async () => {
-    const run = await db.Run.findOne({ objectId: '7301' }).lean();
+    const run = await e2e.db.Run.findOne({ objectId: '7301' }).lean();
     expect(run).toBeTruthy();
-    const before = fakes.slack.responses.length;
-    const res = await app.slashCommand({ text: `run ${run?._id}`, user_id: 'UVIEWER9', channel_id: 'C0GENERAL' });
+    const before = e2e.fakes.slack.responses.length;
+    const res = await e2e.app.slashCommand({ text: `run ${run?._id}`, user_id: 'UVIEWER9', channel_id: 'C0GENERAL' });
     expect(res.status).toBe(200);
-    const reply = await until(async () => fakes.slack.responses.slice(before).find((r) => JSON.stringify(r.body).includes('run_approvals')), 10_000, '/orch run reply');
+    const reply = await until(async () => e2e.fakes.slack.responses.slice(before).find((r) => JSON.stringify(r.body).includes('run_approvals')), 10_000, '/orch run reply');
     const json = JSON.stringify(reply.body);
     expect(json).toContain('*** *** 4567');
     expect(json).not.toContain(RAW_PHONE);
