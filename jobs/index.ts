@@ -3,6 +3,7 @@ import { registerApprovalJobs } from './approvals.ts';
 import { registerReconcileJobs } from './reconcile.ts';
 import { registerContactReconcileJobs, scheduleContactsNightly } from './reconcile-contacts.ts';
 import { registerRetentionJobs } from './retention.ts';
+import { registerForgetJobs } from './forget.ts';
 
 /** Defines every Agenda job on ctx.agenda; each job module adds its define/every calls here. */
 export async function registerJobs(ctx: AppContext): Promise<void> {
@@ -11,4 +12,5 @@ export async function registerJobs(ctx: AppContext): Promise<void> {
   registerContactReconcileJobs(ctx);
   await scheduleContactsNightly(ctx);
   await registerRetentionJobs(ctx);
+  registerForgetJobs(ctx);
 }

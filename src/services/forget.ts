@@ -11,7 +11,10 @@ import { audit } from './audit.ts';
  * and inbox summaries, runs (envelope, result, LangGraph checkpoints), approvals, exceptions, the
  * Airtable Contacts row when orch created it, and Neo4j lineage. Audited `pii.forget` without the data.
  */
-export type ForgetCtx = Pick<AppContext, 'models' | 'logger' | 'integrations' | 'neo4j' | 'mongo'>;
+export type ForgetCtx = Pick<AppContext, 'models' | 'logger' | 'integrations' | 'neo4j' | 'mongo'> & Partial<Pick<AppContext, 'agenda'>>;
+
+/** The second pass (jobs/forget.ts): catches what ingest or a running run wrote while the first pass ran. */
+export const FORGET_AGAIN_JOB = 'pii:forget-again';
 
 export interface ForgetInput {
   contactId: string;
@@ -37,6 +40,17 @@ export async function forgetContact(ctx: ForgetCtx, input: ForgetInput): Promise
   const id = String(input.contactId);
   const at = new Date();
   const forgotten = { at, by: input.actor, reason: input.reason };
+  const result = await scrubContact(ctx, id, forgotten);
+  await audit(ctx.models, { actor: input.actor, action: 'pii.forget', target: `contact:${id}`, reason: input.reason, details: { ...result, at: at.toISOString() } });
+  ctx.logger.info('contact forgotten', { contactId: id, actor: input.actor, events: result.events, runs: result.runs, approvals: result.approvals, mirror: result.mirror });
+  // A webhook folded or a run writing at this moment can put the data back after this pass: a
+  // second, identical pass shortly after removes it (idempotent; durable through Agenda).
+  await ctx.agenda?.schedule('in 10 seconds', FORGET_AGAIN_JOB, { contactId: id, at: at.toISOString(), by: input.actor, reason: input.reason });
+  return result;
+}
+
+/** One pass over every store; safe to repeat (the tombstones keep the first pass's `forgotten`). */
+export async function scrubContact(ctx: ForgetCtx, id: string, forgotten: { at: Date; by: string; reason: string }): Promise<ForgetResult> {
   const m = ctx.models;
   const events = (await m.WebhookEvent.collection.find({ objectType: 'contact', objectId: id }, { projection: { _id: 1, batchId: 1 } }).toArray()) as { _id: unknown; batchId?: string }[];
   const eventIds = events.map((e) => String(e._id));
@@ -45,6 +59,7 @@ export async function forgetContact(ctx: ForgetCtx, input: ForgetInput): Promise
   await scrubPending(ctx, id);
   const runs = (await m.Run.find({ objectType: 'contact', objectId: id }, { _id: 1, result: 1 }).lean()) as { _id: string; result?: { writes?: { system?: string; target?: string; recordId?: string; op?: string; created?: boolean }[] } }[];
   const runIds = runs.map((r) => r._id);
+  const mirror = await forgetMirrorRow(ctx, id, runs);
   await m.Run.collection.updateMany({ _id: { $in: runIds as never[] } }, { $set: { envelope: { meta: { objectType: 'contact', objectId: id, eventIds } }, 'result.writes': [], forgotten }, $unset: { 'result.record': 1, 'result.enrichment': 1, policyCheck: 1, extra: 1 } });
   await deleteCheckpoints(ctx, runIds);
   const approvals = await m.Approval.collection.updateMany(
@@ -52,12 +67,8 @@ export async function forgetContact(ctx: ForgetCtx, input: ForgetInput): Promise
     { $set: { title: `contact ${id}`, fields: [], diff: [], intendedWrites: [], riskFlags: [], forgotten }, $unset: { choice: 1, chosen: 1, subject: 1 } },
   );
   const exceptions = await m.Exception.collection.updateMany({ objectType: 'contact', objectId: id }, { $set: { title: `contact ${id}`, diff: [], details: {}, proposedFix: { summary: TOMBSTONE, writes: [] }, forgotten } });
-  const mirror = await forgetMirrorRow(ctx, id, runs);
   const lineage = await forgetLineage(ctx, id, eventIds);
-  const result: ForgetResult = { contactId: id, at, events: events.length, batches, runs: runIds.length, approvals: approvals.modifiedCount, exceptions: exceptions.modifiedCount, mirror, lineage };
-  await audit(m, { actor: input.actor, action: 'pii.forget', target: `contact:${id}`, reason: input.reason, details: { ...result, at: at.toISOString() } });
-  ctx.logger.info('contact forgotten', { contactId: id, actor: input.actor, events: result.events, runs: result.runs, approvals: result.approvals, mirror });
-  return result;
+  return { contactId: id, at: forgotten.at, events: events.length, batches, runs: runIds.length, approvals: approvals.modifiedCount, exceptions: exceptions.modifiedCount, mirror, lineage };
 }
 
 /** Raw bodies: this contact's events become `{eventId, subscriptionType, objectId, forgotten}`; others' stay as received. */
