@@ -8,6 +8,7 @@
  * Everything is truncated BEFORE it is masked, so the cost depends on what is shown, not on the input.
  * Admins see raw values only through Reveal (bot/actions/pii-reveal.ts), which is audited.
  */
+import { LRUCache } from 'lru-cache';
 import { getCountries, getCountryCallingCode, Metadata, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { truncate } from './limits.ts';
 
@@ -88,7 +89,20 @@ export function findEmails(text: string): PiiSpan[] {
  * separators people write. Bounded and unambiguous, so matching is linear in the text.
  */
 const PHONE_CANDIDATE = /\+?(?:\(\d{1,5}\)|\d)(?:[ \t.\-/]{0,2}(?:\(\d{1,5}\)|\d)){0,19}/g;
-const DIGIT_GROUP = /\d+/g;
+/**
+ * The parser's verdict per candidate and region, remembered: validating costs ~10 µs, and the same
+ * numbers recur (signatures, a contact's phone on every redraw). Bounded, least recently used out.
+ */
+const validity = new LRUCache<string, boolean>({ max: 10_000 });
+function isValidFor(candidate: string, region: CountryCode): boolean {
+  const key = `${region}|${candidate}`;
+  let ok = validity.get(key);
+  if (ok === undefined) {
+    ok = parsePhoneNumberFromString(candidate, region)?.isValid() ?? false;
+    validity.set(key, ok);
+  }
+  return ok;
+}
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
@@ -140,19 +154,30 @@ export function findPhones(text: string, region: CountryCode = policy.region): P
       re.lastIndex = m.index + firstGroupEnd(s);
       continue;
     }
-    const groups = [...s.matchAll(DIGIT_GROUP)].map((g) => ({ start: g.index, end: g.index + g[0].length, digits: g[0].length }));
-    const plus = s.startsWith('+');
+    // The digit groups in one scan: where a number of an allowed length could end, and where the
+    // second group starts (the next candidate if none validates).
+    const plus = s.charCodeAt(0) === 43;
     let total = 0;
+    let groups = 0;
+    let secondStart = -1;
     const ends: number[] = [];
-    for (const [j, g] of groups.entries()) {
-      total += g.digits;
+    for (let i = 0; i < s.length; ) {
+      if (!isDigit(s.charCodeAt(i))) {
+        i++;
+        continue;
+      }
+      const start = i;
+      while (i < s.length && isDigit(s.charCodeAt(i))) i++;
+      const digits = i - start;
+      total += digits;
+      if (groups === 1) secondStart = start;
       // Numbers are not written ending in a lone digit ("… (7701) 1" is the start of an amount).
-      if ((plus ? total >= 8 && total <= 15 : lengths.has(total)) && (g.digits > 1 || j === 0)) ends.push(j);
+      if ((plus ? total >= 8 && total <= 15 : lengths.has(total)) && (digits > 1 || groups === 0)) ends.push(i);
+      groups++;
     }
     let found: { end: number } | null = null;
-    for (const j of ends.reverse()) {
-      const end = (groups[j] as { end: number }).end;
-      if (parsePhoneNumberFromString(s.slice(0, end), region)?.isValid()) {
+    for (const end of ends.reverse()) {
+      if (isValidFor(s.slice(0, end), region)) {
         found = { end };
         break;
       }
@@ -162,7 +187,7 @@ export function findPhones(text: string, region: CountryCode = policy.region): P
       re.lastIndex = m.index + found.end;
     } else {
       // A number may start at the next digit group of this run.
-      re.lastIndex = m.index + (groups[1]?.start ?? s.length);
+      re.lastIndex = m.index + (secondStart >= 0 ? secondStart : s.length);
     }
   }
   return spans;
