@@ -113,7 +113,7 @@ async function main() {
   const app = await startAppProcess({
     fakes,
     mongoUri: u.toString(),
-    env: { ...(PROFILE ? { ORCH_DB_SLOW_MS: '1' } : {}), ORCH_MODE: 'live', ORCH_DEBOUNCE_MS: '0', LOG_LEVEL: 'warn', AIRTABLE_RATE_LIMIT: String(AIRTABLE_RATE), ...(process.env.BENCH_CHECKPOINTS ? { ORCH_CHECKPOINTS: process.env.BENCH_CHECKPOINTS } : {}) },
+    env: { ...(PROFILE ? { ORCH_DB_SLOW_MS: '1' } : {}), ORCH_MODE: 'live', ORCH_DEBOUNCE_MS: '0', LOG_LEVEL: 'warn', AIRTABLE_RATE_LIMIT: String(AIRTABLE_RATE), ...(process.env.BENCH_CHECKPOINTS ? { ORCH_CHECKPOINTS: process.env.BENCH_CHECKPOINTS } : {}), ...(process.env.BENCH_RUN_CONCURRENCY ? { ORCH_RUN_CONCURRENCY: process.env.BENCH_RUN_CONCURRENCY } : {}) },
   });
   const out = { sheet: [] as number[], ack: [] as number[], updated: [] as number[], errors: [] as string[], phases: new Map<string, number[]>() };
   // Partial figures as it goes, so a slow database still leaves numbers behind.
