@@ -107,41 +107,32 @@ export function createOpenAI(opts: OpenAIOptions): OpenAIAdapter | null {
     options: { retries: 1, minTimeoutMs: 500, timeoutMs: false, maxRetryAfterMs: 5_000, ...opts.resilience },
   });
 
+  /** One strict-schema completion; a refusal is an error, the answer's text is returned as is. */
+  async function complete(op: string, name: string, system: string, user: string, schema: Record<string, unknown>): Promise<string | null | undefined> {
+    const completion = await r.call(op, () =>
+      client.chat.completions.create({
+        model: opts.model,
+        temperature: 0,
+        messages: [
+          { role: 'system', content: system },
+          { role: 'user', content: user },
+        ],
+        response_format: { type: 'json_schema', json_schema: { name, strict: true, schema } },
+      }),
+    );
+    const choice = completion.choices[0];
+    if (choice?.message.refusal) throw new IntegrationError({ service: 'openai', kind: 'external', message: `the model refused: ${choice.message.refusal}` });
+    return choice?.message.content;
+  }
+
   return {
     async enrichCompany(input) {
-      const completion = await r.call('enrichCompany', () =>
-        client.chat.completions.create({
-          model: opts.model,
-          temperature: 0,
-          messages: [
-            { role: 'system', content: SYSTEM },
-            { role: 'user', content: JSON.stringify(input) },
-          ],
-          response_format: { type: 'json_schema', json_schema: { name: 'company_enrichment', strict: true, schema: ENRICHMENT_JSON_SCHEMA } },
-        }),
-      );
-      const choice = completion.choices[0];
-      if (choice?.message.refusal) {
-        throw new IntegrationError({ service: 'openai', kind: 'external', message: `the model refused: ${choice.message.refusal}` });
-      }
-      return parseEnrichment(choice?.message.content);
+      return parseEnrichment(await complete('enrichCompany', 'company_enrichment', SYSTEM, JSON.stringify(input), ENRICHMENT_JSON_SCHEMA));
     },
     async structured(req) {
-      const completion = await r.call('structured', () =>
-        client.chat.completions.create({
-          model: opts.model,
-          temperature: 0,
-          messages: [
-            { role: 'system', content: req.system },
-            { role: 'user', content: req.user },
-          ],
-          response_format: { type: 'json_schema', json_schema: { name: req.name, strict: true, schema: req.schema } },
-        }),
-      );
-      const choice = completion.choices[0];
-      if (choice?.message.refusal) throw new IntegrationError({ service: 'openai', kind: 'external', message: `the model refused: ${choice.message.refusal}` });
+      const content = await complete('structured', req.name, req.system, req.user, req.schema);
       try {
-        return JSON.parse(choice?.message.content ?? '') as unknown;
+        return JSON.parse(content ?? '') as unknown;
       } catch {
         throw new IntegrationError({ service: 'openai', kind: 'invalid_input', message: 'the model answered with invalid JSON' });
       }

@@ -37,14 +37,13 @@ export async function waitForSheet(fakes: Fakes, needle: string, timeoutMs = 20_
 }
 
 export function approvalIdOf(m: Msg): string {
-  const actions = blocksOf(m).find((b) => b.type === 'actions');
-  const id = actions?.elements?.find((e) => e.action_id === 'approval_approve')?.value;
+  const id = blocksOf(m).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'approval_approve')?.value;
   if (!id) throw new Error('sheet has no approve button');
   return id;
 }
 
-/** A signed block_actions click on one of the sheet's buttons. */
-export function click(app: AppProcess, m: Msg, actionId: string, user = 'UADMIN1') {
+/** A signed block_actions click on one of the sheet's buttons (`state`: the inputs' values Slack sends along). */
+export function click(app: AppProcess, m: Msg, actionId: string, user = 'UADMIN1', state?: { values: Record<string, unknown> }) {
   const approvalId = approvalIdOf(m);
   return app.slackAction({
     type: 'block_actions',
@@ -52,6 +51,7 @@ export function click(app: AppProcess, m: Msg, actionId: string, user = 'UADMIN1
     channel: { id: m.channel, name: APPROVALS_CHANNEL },
     message: { type: 'message', ts: m.ts, text: m.text, blocks: m.blocks },
     container: { type: 'message', message_ts: m.ts, channel_id: m.channel, is_ephemeral: false },
+    ...(state ? { state } : {}),
     actions: [{ type: 'button', action_id: actionId, block_id: 'approval_actions', value: approvalId, action_ts: `${Date.now() / 1000}` }],
   });
 }

@@ -1,6 +1,6 @@
 import type { AppProcess } from './app-process.ts';
 import type { Fakes } from '../fakes/index.ts';
-import { APPROVALS_CHANNEL, blocksOf, textOf } from './approvals.ts';
+import { APPROVALS_CHANNEL, approvalIdOf, blocksOf, click, textOf } from './approvals.ts';
 import { until } from './ingest.ts';
 import { CHOICE_ACTIONS, CHOICE_BLOCK_ID } from '../../blocks/approval-choice.ts';
 
@@ -22,11 +22,7 @@ export function sheetsOf(fakes: Fakes, workflowId: string, objectId: string): Ms
 }
 
 /** The Approve button's approval id (the sheet has two actions blocks: the picker's and the buttons'). */
-export function approvalIdOn(m: Msg): string {
-  const id = blocksOf(m).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'approval_approve')?.value;
-  if (!id) throw new Error('sheet has no approve button');
-  return id;
-}
+export const approvalIdOn = approvalIdOf;
 
 /** The picker element on a sheet (static_select for roles, radio_buttons for slots). */
 export function choiceOf(m: Msg): Choice | undefined {
@@ -43,15 +39,7 @@ export function approveWith(app: AppProcess, m: Msg, value: string | null, user 
   const kind = (choice?.type ?? 'static_select') as keyof typeof CHOICE_ACTIONS;
   const selected = value ?? choice?.initial_option?.value;
   const values = choice && selected ? { [CHOICE_BLOCK_ID]: { [CHOICE_ACTIONS[kind]]: { type: kind, selected_option: { value: selected, text: { type: 'plain_text', text: selected } } } } } : {};
-  return app.slackAction({
-    type: 'block_actions',
-    user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'TORCH' },
-    channel: { id: m.channel, name: APPROVALS_CHANNEL },
-    message: { type: 'message', ts: m.ts, text: m.text, blocks: m.blocks },
-    container: { type: 'message', message_ts: m.ts, channel_id: m.channel, is_ephemeral: false },
-    state: { values },
-    actions: [{ type: 'button', action_id: 'approval_approve', block_id: 'approval_actions', value: approvalIdOn(m), action_ts: `${Date.now() / 1000}` }],
-  });
+  return click(app, m, 'approval_approve', user, { values });
 }
 
 /** Picking an option only (Slack sends a block_action for the picker itself): must be acked and change nothing. */
