@@ -44,7 +44,7 @@ interface State {
   /** Slack user by email: bounded (EMAIL_CACHE_MAX, least recently used evicted) and expiring (lookupTtlMs). */
   emails: LRUCache<string, { userId: string | null; at: number }>;
   timers: Map<string, NodeJS.Timeout>;
-  /** alert() calls still posting their first DM: flushAlerts waits for them before editing counts. */
+  /** alert() calls posting their first DM and count edits under way: flushAlerts waits for them. */
   posting: Set<Promise<unknown>>;
   counter: Counter<'kind' | 'outcome'>;
   opts: Required<AlertOptions>;
@@ -162,7 +162,9 @@ function scheduleCountUpdate(ctx: AlertCtx, state: State, key: string): void {
   if (state.timers.has(key)) return;
   const timer = setTimeout(() => {
     state.timers.delete(key);
-    void refreshDms(ctx, state, key).catch((err) => ctx.logger.warn('could not update alert DM count', { key, error: (err as Error).message }));
+    const p = refreshDms(ctx, state, key).catch((err) => ctx.logger.warn('could not update alert DM count', { key, error: (err as Error).message }));
+    state.posting.add(p);
+    void p.finally(() => state.posting.delete(p));
   }, state.opts.updateDelayMs);
   timer.unref();
   state.timers.set(key, timer);
@@ -237,9 +239,9 @@ async function send(ctx: AlertCtx, state: State, input: AlertInput): Promise<Ale
 export async function flushAlerts(ctx: AlertCtx): Promise<void> {
   const state = states.get(ctx.models);
   if (!state) return;
-  await Promise.allSettled([...state.posting]);
   // Bounded: a refresh may schedule another one while the first DM is still being posted.
-  for (let round = 0; round < 20 && state.timers.size > 0; round++) {
+  for (let round = 0; round < 20 && (state.timers.size > 0 || state.posting.size > 0); round++) {
+    await Promise.allSettled([...state.posting]);
     const keys = [...state.timers.keys()];
     for (const key of keys) {
       clearTimeout(state.timers.get(key));
