@@ -9,9 +9,13 @@
  *   BENCH_SECONDS (default 20), BENCH_CONCURRENCY (10), BENCH_BATCH (100), BENCH_REDELIVER (0.05),
  *   BENCH_OPEN_SECONDS (10), BENCH_OPEN_RATE (20), BENCH_WRITERS (ORCH_INGEST_WRITERS values to
  *   compare, comma-separated; default: the app's default),
- *   BENCH_APP_HEAP_MB (200: the app runs with NODE_OPTIONS=--max-old-space-size=200; 0 = Node's default)
+ *   BENCH_APP_HEAP_MB (200: the app runs with NODE_OPTIONS=--max-old-space-size=200; 0 = Node's default),
+ *   BENCH_APP_SEMI_MB (32: --max-semi-space-size=32, as docs/operations.md recommends; 0 = V8's default),
+ *   BENCH_APP_NODE_OPTIONS: more Node options for the app process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof),
+ *   BENCH_APP_LOG: a file to write the app's output and its final /metrics to
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
 import { benchDatabase } from './database.ts';
 import { buildEventDocs } from '../src/ingest/store.ts';
@@ -26,6 +30,8 @@ const REDELIVER = Number(process.env.BENCH_REDELIVER ?? 0.05);
 const OBJECTS = 5000;
 /** The web instance's V8 heap cap, as README recommends for web instances (0: Node's default). */
 const HEAP_MB = Number(process.env.BENCH_APP_HEAP_MB ?? 200);
+/** Its young generation's cap: V8 otherwise grows it to 128 MB here, leaving the old one ~70 MB and a major GC every ~100 ms. */
+const SEMI_MB = Number(process.env.BENCH_APP_SEMI_MB ?? 32);
 const OPEN_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 10);
 const OPEN_RATE = Number(process.env.BENCH_OPEN_RATE ?? 20);
 const WRITERS = (process.env.BENCH_WRITERS ?? '').split(',').filter(Boolean).map(Number);
@@ -148,7 +154,7 @@ async function benchApp(uri: string, dbName: string, writers: number | undefined
   u.pathname = `/${dbName}`;
   const fakes = await startFakes();
   // Web role: the instance that takes webhooks (DESIGN.md §5); workers process units elsewhere.
-  const env = { ORCH_ROLE: 'web', LOG_LEVEL: 'warn', ...(writers ? { ORCH_INGEST_WRITERS: String(writers) } : {}), ...(HEAP_MB > 0 ? { NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}` } : {}) };
+  const env = { ORCH_ROLE: 'web', LOG_LEVEL: 'warn', ...(writers ? { ORCH_INGEST_WRITERS: String(writers) } : {}), NODE_OPTIONS: [HEAP_MB > 0 ? `--max-old-space-size=${HEAP_MB}` : '', SEMI_MB > 0 ? `--max-semi-space-size=${SEMI_MB}` : '', process.env.BENCH_APP_NODE_OPTIONS ?? ''].join(' ').trim() };
   const app = await startAppProcess({ fakes, mongoUri: u.toString(), env });
   const rss = async () => {
     const text = await fetch(`${app.url}/metrics`).then((r) => r.text(), () => '');
@@ -171,7 +177,9 @@ async function benchApp(uri: string, dbName: string, writers: number | undefined
   // Each configuration starts from an empty server: the in-memory backend slows as it fills.
   await client.db(dbName).dropDatabase();
   await client.close();
+  const finalMetrics = await fetch(`${app.url}/metrics`).then((r) => r.text(), () => '');
   await app.stop();
+  if (process.env.BENCH_APP_LOG) writeFileSync(process.env.BENCH_APP_LOG, `${app.logs()}\n${finalMetrics}`);
   await fakes.stop();
   return { closed, open, stored, peakRss, idleRss };
 }
@@ -180,7 +188,7 @@ async function main(): Promise<void> {
   const db = await benchDatabase();
   const uri = db.uri;
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  console.log(`ingest bench on ${db.kind}: ${SECONDS} s closed loop at ${CONCURRENCY} concurrent senders, then ${OPEN_SECONDS} s open loop at ${OPEN_RATE} batches/s; ${BATCH} events per batch, ${(REDELIVER * 100).toFixed(0)}% re-deliveries, app heap cap ${HEAP_MB ? `${HEAP_MB} MB` : 'Node default'}`);
+  console.log(`ingest bench on ${db.kind}: ${SECONDS} s closed loop at ${CONCURRENCY} concurrent senders, then ${OPEN_SECONDS} s open loop at ${OPEN_RATE} batches/s; ${BATCH} events per batch, ${(REDELIVER * 100).toFixed(0)}% re-deliveries, app heap cap ${HEAP_MB ? `${HEAP_MB} MB` : 'Node default'}, semi-space ${SEMI_MB ? `${SEMI_MB} MB` : 'V8 default'}`);
   // The ceiling first, on the empty server, like each configuration after it.
   const c = await ceiling(uri, `bench_ceiling_${randomBytes(4).toString('hex')}`);
   const ceilingEps = c.inserted / c.seconds;

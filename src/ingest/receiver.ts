@@ -65,8 +65,9 @@ export function hubspotWebhookHandlers(deps: ReceiverDeps): RequestHandler[] {
       return reject(res, deps, req, 401, sig.reason, `HubSpot signature check failed: ${sig.reason}${sig.hint ? ` (${sig.hint})` : ''}`, extra);
     }
     let items: unknown;
+    const text = body.toString('utf8');
     try {
-      items = JSON.parse(body.toString('utf8'));
+      items = JSON.parse(text);
     } catch {
       return reject(res, deps, req, 400, 'invalid_json', 'Body is not valid JSON');
     }
@@ -78,7 +79,7 @@ export function hubspotWebhookHandlers(deps: ReceiverDeps): RequestHandler[] {
       return;
     }
     try {
-      const r = await writer.store({ body, items, signatureVersion: sig.version, receivedAt: Date.now() });
+      const r = await writer.store({ body, text, items, signatureVersion: sig.version, receivedAt: Date.now() });
       const m = deps.metrics;
       m.received.inc(r.received);
       m.accepted.inc(r.accepted);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 
 /** The object types and actions orch understands (REFERENCE.md §1); anything else is stored and ignored. */
@@ -82,27 +82,31 @@ function claimedSchema(raw: unknown) {
   return action && (ACTIONS as readonly string[]).includes(action) ? schemaFor(action) : base;
 }
 
-/** Sorts one raw element of a batch into valid, unknown-but-well-formed, or malformed (quarantined). */
+/**
+ * Sorts one raw element of a batch into valid, unknown-but-well-formed, or malformed (quarantined).
+ * An element of a known type is parsed once, by its type's schema (a superset of the base one).
+ */
 export function classifyEvent(raw: unknown): Classified {
+  const sub = (raw as { subscriptionType?: unknown } | null)?.subscriptionType;
+  const [objectType, action] = typeof sub === 'string' ? sub.split('.') : [];
+  if (objectType && action && (OBJECT_TYPES as readonly string[]).includes(objectType) && (ACTIONS as readonly string[]).includes(action)) {
+    const full = schemaFor(action).safeParse(raw);
+    if (!full.success) return { kind: 'malformed', raw, reason: describe(full.error) };
+    const event = full.data as HubSpotEvent;
+    // associationChange events name the object they were subscribed on as fromObjectId.
+    const objectId = event.objectId ?? event.fromObjectId;
+    if (!objectId) return { kind: 'malformed', raw, reason: 'objectId: missing' };
+    return { kind: 'valid', event, objectType: objectType as ObjectType, objectId };
+  }
   const b = base.safeParse(raw);
   if (!b.success) {
     const full = claimedSchema(raw).safeParse(raw);
     return { kind: 'malformed', raw, reason: describe(full.success ? b.error : full.error) };
   }
-  const [objectType, action] = b.data.subscriptionType.split('.') as [string, string];
-  if (!(OBJECT_TYPES as readonly string[]).includes(objectType) || !(ACTIONS as readonly string[]).includes(action)) {
-    return { kind: 'unknown', event: b.data, reason: `unknown subscription type ${b.data.subscriptionType}` };
-  }
-  const full = schemaFor(action).safeParse(raw);
-  if (!full.success) return { kind: 'malformed', raw, reason: describe(full.error) };
-  const event = full.data as HubSpotEvent;
-  // associationChange events name the object they were subscribed on as fromObjectId.
-  const objectId = event.objectId ?? event.fromObjectId;
-  if (!objectId) return { kind: 'malformed', raw, reason: 'objectId: missing' };
-  return { kind: 'valid', event, objectType: objectType as ObjectType, objectId };
+  return { kind: 'unknown', event: b.data, reason: `unknown subscription type ${b.data.subscriptionType}` };
 }
 
-const sha1 = (s: string) => createHash('sha1').update(s).digest('base64url');
+const sha1 = (s: string) => hash('sha1', s, 'base64url');
 
 /**
  * HubSpot's eventId is not unique, and re-deliveries differ in attemptNumber: the key is built from

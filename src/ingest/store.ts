@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Models } from '../db/models/index.ts';
 import { classifyEvent, dedupeKey, quarantineKey } from './schema.ts';
@@ -16,6 +16,8 @@ export const objectKeyOf = (objectType: string, objectId: string) => `${objectTy
 
 export interface StoreInput {
   body: Buffer;
+  /** The body decoded once already (the receiver parsed it). */
+  text?: string;
   items: unknown[];
   signatureVersion: string;
   receivedAt: number;
@@ -151,8 +153,8 @@ function prepare(input: StoreInput) {
   const docs = buildEventDocs(input.items, batchId, input.receivedAt);
   const batchDoc = {
     _id: batchId,
-    sha256: createHash('sha256').update(input.body).digest('hex'),
-    body: input.body.toString('utf8'),
+    sha256: hash('sha256', input.body, 'hex'),
+    body: input.text ?? input.body.toString('utf8'),
     signatureVersion: input.signatureVersion,
     events: docs.length,
     receivedAt: new Date(input.receivedAt),
@@ -209,7 +211,7 @@ async function insertRawBatches(models: StoreModels, docs: { _id: string; sha256
  * Durable before the 200 (invariant 1): the raw batches and every event are written, then one inbox
  * document per batch naming its objects (all of them, new or re-delivered, so a crash between the
  * writes is healed by HubSpot's re-delivery). Re-deliveries hit the unique dedupe key (the event
- * _id) and are counted. Several requests' batches go in the same three writes (see createBatchWriter).
+ * _id) and are counted. Several requests' batches share the writes (see createBatchWriter): the events, then the raw batches and the inbox together.
  */
 export async function storeBatches(models: StoreModels, inputs: StoreInput[]): Promise<StoreResult[]> {
   const prepared = inputs.map(prepare);
@@ -222,10 +224,13 @@ export async function storeBatches(models: StoreModels, inputs: StoreInput[]): P
     offset += p.docs.length;
     return summarize(p, own);
   });
-  // After the events, so each raw batch is stored with its re-delivery count in one insert.
-  await insertRawBatches(models, prepared.map((p, i) => ({ ...p.batchDoc, duplicates: summaries[i]?.result.duplicates ?? 0 })), summaries.map((x) => x.result));
+  // After the events, so each raw batch is stored with its re-delivery count in one insert; the
+  // inbox entries at the same time (neither needs the other, both are written before the 200).
   const inbox = summaries.flatMap((s) => (s.inbox ? [s.inbox] : []));
-  if (inbox.length) await models.IngestInbox.collection.insertMany(inbox as never[]);
+  await Promise.all([
+    insertRawBatches(models, prepared.map((p, i) => ({ ...p.batchDoc, duplicates: summaries[i]?.result.duplicates ?? 0 })), summaries.map((x) => x.result)),
+    inbox.length ? models.IngestInbox.collection.insertMany(inbox as never[]) : undefined,
+  ]);
   return summaries.map((s) => s.result);
 }
 
