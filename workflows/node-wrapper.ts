@@ -45,30 +45,60 @@ async function tallyOf(models: Pick<Models, 'Run'>, runId: string, ledger?: Step
   return tally;
 }
 
-async function beginStep(models: Pick<Models, 'Run'>, runId: string, name: string, ledger?: StepLedger): Promise<{ index: number; attempt: number; startedAt: Date; tally: StepTally }> {
+/**
+ * A step is written once, when it ends, with its start and end: most steps take a few milliseconds,
+ * and two writes each were a third of a run's database round trips. One still running after this
+ * long is written as `running` at once, so /orch run shows what a slow step is doing.
+ */
+export const STEP_VISIBLE_AFTER_MS = 200;
+
+interface OpenStep {
+  sid: string;
+  attempt: number;
+  startedAt: Date;
+  tally: StepTally;
+  timer?: NodeJS.Timeout;
+  /** The `running` entry's write, once the step outlived STEP_VISIBLE_AFTER_MS. */
+  shown?: Promise<unknown>;
+}
+
+async function beginStep(models: Pick<Models, 'Run'>, runId: string, name: string, ledger?: StepLedger): Promise<OpenStep> {
   const tally = await tallyOf(models, runId, ledger);
   if (tally.cancelRequested) throw new RunCancelledError();
   const attempt = (tally.attempts.get(name) ?? 0) + 1;
   const startedAt = new Date();
-  await models.Run.updateOne({ _id: runId }, { $push: { steps: { name, status: 'running', attempt, startedAt } } });
-  const index = tally.count;
   tally.count += 1;
   tally.attempts.set(name, attempt);
-  return { index, attempt, startedAt, tally };
+  const step: OpenStep = { sid: `${name}#${attempt}`, attempt, startedAt, tally };
+  step.timer = setTimeout(() => {
+    step.shown = models.Run.updateOne({ _id: runId }, { $push: { steps: { sid: step.sid, name, status: 'running', attempt, startedAt } } }).exec();
+    // Its failure surfaces in writeEnd, which awaits it.
+    step.shown.catch(() => undefined);
+  }, STEP_VISIBLE_AFTER_MS);
+  step.timer.unref();
+  return step;
 }
 
 async function writeEnd(
   models: Pick<Models, 'Run'>,
   runId: string,
-  step: { index: number; attempt: number; startedAt: Date; tally: StepTally },
+  step: OpenStep,
   name: string,
   status: StepStatus,
   extra: { error?: string; errorClass?: string; attempt?: number } = {},
 ): Promise<void> {
+  clearTimeout(step.timer);
   const finishedAt = new Date();
-  const entry = { name, status, attempt: extra.attempt ?? step.attempt, startedAt: step.startedAt, finishedAt, durationMs: finishedAt.getTime() - step.startedAt.getTime(), ...extra };
+  const entry = { sid: step.sid, name, status, attempt: extra.attempt ?? step.attempt, startedAt: step.startedAt, finishedAt, durationMs: finishedAt.getTime() - step.startedAt.getTime(), ...extra };
   // The same write tells whether a cancel was requested meanwhile: the next step will not start.
-  const run = await models.Run.findOneAndUpdate({ _id: runId }, { $set: { [`steps.${step.index}`]: entry } }, { lean: true, projection: { cancelRequested: 1 } });
+  const projection = { projection: { cancelRequested: 1 }, lean: true } as const;
+  let run: { cancelRequested?: boolean | null } | null;
+  if (step.shown) {
+    await step.shown;
+    run = await models.Run.findOneAndUpdate({ _id: runId, 'steps.sid': step.sid }, { $set: { 'steps.$': entry } }, projection);
+  } else {
+    run = await models.Run.findOneAndUpdate({ _id: runId }, { $push: { steps: entry } }, projection);
+  }
   if (run?.cancelRequested) step.tally.cancelRequested = true;
 }
 

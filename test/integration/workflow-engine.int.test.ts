@@ -11,7 +11,7 @@ import { IntegrationError } from '../../src/integrations/errors.ts';
 import type { AppContext } from '../../src/context.ts';
 import { seedPolicies } from '../../src/services/policies.ts';
 import { WorkflowEngine } from '../../workflows/engine.ts';
-import { createNodeWrapper } from '../../workflows/node-wrapper.ts';
+import { createNodeWrapper, STEP_VISIBLE_AFTER_MS } from '../../workflows/node-wrapper.ts';
 import type { RunStateValue } from '../../workflows/types.ts';
 import { FAKE_CREDENTIALS, startFakes, type Fakes } from '../fakes/index.ts';
 import { uniqueMongoUri } from '../helpers/db.ts';
@@ -145,6 +145,28 @@ describe('node wrapper', () => {
     expect(calls).toBe(1);
     const run = await models.Run.findById('run_wrap2').lean();
     expect(run?.steps[0]).toMatchObject({ name: 'bad', status: 'failed', errorClass: 'invalid_input', error: 'hubspot: property does not exist' });
+  });
+
+  it('when a step runs longer than STEP_VISIBLE_AFTER_MS, then it shows as running meanwhile and ends as one completed entry', async () => {
+    await models.Run.create({ ...dealRun('run_wrap4', {}), status: 'RUNNING' as const });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const wrapper = wrap();
+    const fast = wrapper('quick', async () => ({ outcome: 'first' }));
+    await fast(state('run_wrap4'));
+    const slow = wrapper('slow', async () => {
+      await gate;
+      return { outcome: 'done' };
+    });
+    const done = slow(state('run_wrap4'));
+    await until(async () => (await models.Run.findById('run_wrap4').lean())?.steps.length === 2);
+    const during = await models.Run.findById('run_wrap4').lean();
+    expect(during?.steps.map((x) => [x.name, x.status])).toEqual([['quick', 'completed'], ['slow', 'running']]);
+    release();
+    await done;
+    const after = await models.Run.findById('run_wrap4').lean();
+    expect(after?.steps.map((x) => [x.name, x.status])).toEqual([['quick', 'completed'], ['slow', 'completed']]);
+    expect(after?.steps[1]?.durationMs).toBeGreaterThanOrEqual(STEP_VISIBLE_AFTER_MS - 5);
   });
 
   it('when the run was cancelled, then the next step does not start', async () => {

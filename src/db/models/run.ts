@@ -6,6 +6,8 @@ export const STEP_STATUSES = ['running', 'completed', 'failed', 'waiting', 'skip
 
 const stepSchema = new Schema(
   {
+    /** `name#attempt`: finds a step written as running when it ends (workflows/node-wrapper.ts). */
+    sid: { type: String },
     name: { type: String, required: true },
     status: { type: String, enum: STEP_STATUSES, required: true },
     attempt: { type: Number, default: 1 },
