@@ -52,7 +52,7 @@ export class WorkflowEngine {
   private readonly stepSeconds: Histogram<'step' | 'status'>;
   private readonly ledger: StepLedger = new Map();
   private pollCount = 0;
-  private readonly onCreated = (runId: string) => void this.claimById(runId);
+  private readonly onCreated = (runId: string, known?: Candidate) => void this.claimById(runId, known);
   private saver: MongoDBSaver | undefined;
   /** A finished run is never resumed: its checkpoints are dead weight (the Run keeps steps and result). */
   private readonly onFinished = (runId: string, status: string) => {
@@ -138,13 +138,16 @@ export class WorkflowEngine {
     this.backlog = cands.length === room + 5;
   }
 
-  private async tryClaim(cand: Candidate): Promise<void> {
+  /** True when this engine claimed the run (and launched it). */
+  private async tryClaim(cand: Candidate): Promise<boolean> {
     const run = await claimRun(this.ctx, this.instanceId, this.opts.leaseMs, cand);
-    if (run && run !== 'contended') this.launch(run);
+    if (!run || run === 'contended') return false;
+    this.launch(run);
+    return true;
   }
 
   /** Claims one run the moment something happened to it (created, decided), without a poll's scan. */
-  private async claimById(runId: string): Promise<void> {
+  private async claimById(runId: string, known?: Candidate): Promise<void> {
     if (this.stopping) return;
     if (this.inflight.has(runId)) {
       this.recheck.add(runId);
@@ -154,6 +157,9 @@ export class WorkflowEngine {
       this.backlog = true;
       return;
     }
+    // A run this process just created is claimed as written (one round trip, not two); if that
+    // claim misses (changed meanwhile), it is read and tried once more.
+    if (known && kindOf(known) && (await this.tryClaim(known).catch(() => false))) return;
     const cand = await candidateById(this.ctx, runId).catch(() => null);
     if (cand && kindOf(cand)) await this.tryClaim(cand).catch((err: Error) => this.ctx.logger.warn('could not claim a run', { runId, error: err.message }));
   }

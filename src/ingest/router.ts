@@ -66,7 +66,7 @@ export async function createRuns(deps: CreateRunsDeps, unitId: string, env: Enve
     deps.metrics.runsCreated.inc({ workflowId: m.workflowId });
     deps.logger.info('run created', { runId, correlationId: env.meta.correlationId, workflowId: m.workflowId, objectType: env.meta.objectType, objectId: env.meta.objectId, mode });
     out.push({ workflowId: m.workflowId, runId, correlationKey: key, created: true });
-    deps.events.emit('run.created', runId);
+    deps.events.emit('run.created', runId, { _id: runId, status: 'PENDING', attempts: 0, mode });
   }
   return out;
 }
