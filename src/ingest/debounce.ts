@@ -45,7 +45,7 @@ export interface ClaimOptions {
 
 /**
  * Claims one due window atomically: unclaimed and past its window, or claimed with an expired lease
- * (its worker crashed). The claim names the unit id that the window's events are attached to; a
+ * (its worker crashed). The window names (since it opened) the unit id its events are attached to; a
  * retaken claim keeps it, so the events already attached are found again.
  */
 export async function claimOne(models: DebounceModels, opts: ClaimOptions): Promise<ClaimedUnit | null> {
@@ -65,6 +65,7 @@ export async function claimOne(models: DebounceModels, opts: ClaimOptions): Prom
   );
   if (!doc) return null;
   let unitId = doc.unitId as string | undefined;
+  // Windows opened before unit ids were named at opening have none yet.
   if (!unitId) {
     unitId = newId('unit');
     await models.PendingUnit.collection.updateOne({ _id: doc._id, claimedBy: token }, { $set: { unitId } });
@@ -109,7 +110,7 @@ export async function releaseSlot(models: DebounceModels, u: ClaimedUnit): Promi
     const res =
       left.length === 0
         ? await models.PendingUnit.collection.deleteOne(fence)
-        : await models.PendingUnit.collection.updateOne(fence, { $unset: { claimedBy: '', claimedAt: '', leaseUntil: '', unitId: '' }, $set: { events: left, attempts: 0, firstEventAt: u.claimedAt } });
+        : await models.PendingUnit.collection.updateOne(fence, { $unset: { claimedBy: '', claimedAt: '', leaseUntil: '' }, $set: { events: left, attempts: 0, firstEventAt: u.claimedAt, unitId: newId('unit') } });
     if (('deletedCount' in res ? res.deletedCount : res.modifiedCount) === 1) return;
   }
 }

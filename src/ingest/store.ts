@@ -1,6 +1,7 @@
 import { hash, randomBytes } from 'node:crypto';
 import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Models } from '../db/models/index.ts';
+import { newId } from '../ids.ts';
 import { classifyEvent, dedupeKey, quarantineKey } from './schema.ts';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
@@ -133,7 +134,8 @@ export function pendingUpsert(o: InboxObject, receivedAt: number, debounceMs: nu
     updateOne: {
       filter: { _id: objectKeyOf(o.t, o.i) as never },
       update: {
-        $setOnInsert: { objectType: o.t, objectId: o.i, portalId: o.p ?? undefined, firstEventAt: new Date(receivedAt), attempts: 0 },
+        // The unit id its events will be processed under, named when the window opens (no second write at the claim).
+        $setOnInsert: { objectType: o.t, objectId: o.i, portalId: o.p ?? undefined, firstEventAt: new Date(receivedAt), attempts: 0, unitId: newId('unit') },
         $max: { dueAt: new Date(receivedAt + debounceMs), lastEventAt: new Date(receivedAt) },
         // seq changes on every fold, so a release can tell whether events arrived while it worked.
         $inc: { seq: 1 },
