@@ -7,7 +7,7 @@ import { lastModified } from '../src/ingest/enrich.ts';
 import { newerApprovalExists, supersedeOlder } from '../src/services/supersede.ts';
 import { confirmStillAsSeen } from './approval-recheck.ts';
 import { RunCancelledError } from './errors.ts';
-import { postSheetOnce } from './sheet-post.ts';
+import { newPostClaim, postSheetOnce } from './sheet-post.ts';
 import type { ResumeDecision, RunStateValue, WorkflowDeps } from './types.ts';
 import { ONE_ADMIN, requirementFor, type RuleWithApprovals } from './approval-requirement.ts';
 import { approvalSubject } from './approval-subject.ts';
@@ -46,16 +46,23 @@ export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, 
   const id = approvalIdFor(state.runId, req.step);
   const objectVersion = versionOf(state);
   const { objectType, objectId } = state.envelope.meta;
-  // By _id, derived from run and step, so the sheet's buttons can name it before it is stored.
-  let approval = (await Approval.findById(id).lean()) as unknown as StoredLike | null;
+  // Who must approve, decided by the policy version in force (N-of-M, levels): stored with the snapshot.
+  const requirement = requirementFor((state.policy?.rules ?? []) as RuleWithApprovals[], state.evaluation ?? { needsApproval: true, matched: [] }) ?? { ruleId: null, levels: [ONE_ADMIN] };
+  // By _id, derived from run and step, so the sheet's buttons can name it before it is stored. What a
+  // new Approval needs is read at the same time (wasted only when this node re-runs on resume).
+  const [stored, newer, levelApprovers] = await Promise.all([
+    Approval.findById(id).lean(),
+    newerApprovalExists(ctx, { runId: state.runId, workflowId: state.workflowId, objectType, objectId, objectVersion }),
+    askedAt(ctx.models, (requirement.levels[0] ?? ONE_ADMIN).from),
+  ]);
+  let approval = stored as unknown as StoredLike | null;
+  // The sheet's post is claimed in the same write that creates the Approval (sheet-post.ts).
+  let postClaim: string | undefined;
   if (!approval) {
-    if (await newerApprovalExists(ctx, { runId: state.runId, workflowId: state.workflowId, objectType, objectId, objectVersion })) {
-      throw new RunCancelledError('superseded: a newer change to this record already has its own approval sheet');
-    }
+    if (newer) throw new RunCancelledError('superseded: a newer change to this record already has its own approval sheet');
     const now = new Date();
-    // Who must approve, decided by the policy version in force (N-of-M, levels): stored with the snapshot.
-    const requirement = requirementFor((state.policy?.rules ?? []) as RuleWithApprovals[], state.evaluation ?? { needsApproval: true, matched: [] }) ?? { ruleId: null, levels: [ONE_ADMIN] };
     const subject = await approvalSubject(deps, state);
+    const claim = newPostClaim(now);
     const asked = state.envelope.meta.askedAgain;
     const fields = asked ? [{ label: 'Asked again', value: `the record changed after an earlier sheet was approved, so nothing was written: ${asked.why}` }, ...req.fields] : req.fields;
     const doc = {
@@ -82,14 +89,17 @@ export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, 
       level: 0,
       levelVotes: 0,
       votes: [],
-      levelApprovers: await askedAt(ctx.models, (requirement.levels[0] ?? ONE_ADMIN).from),
+      levelApprovers,
       ...(subject ? { subject } : {}),
+      slack: claim.slack,
     };
     approval = (await Approval.findOneAndUpdate({ _id: id }, { $setOnInsert: doc }, { upsert: true, returnDocument: 'after', lean: true })) as unknown as StoredLike;
+    // Inserted here (not by a concurrent attempt): this attempt holds the post.
+    if ((approval.slack as { postingBy?: string } | null)?.postingBy === claim.token) postClaim = claim.token;
   }
   if (approval.status === 'PENDING' && !approval.slack?.ts) {
     const input = sheetInputOf(approval);
-    const where = await postSheetOnce(ctx, id, { text: sheetText(input), blocks: buildApprovalSheet(input) });
+    const where = await postSheetOnce(ctx, id, { text: sheetText(input), blocks: buildApprovalSheet(input) }, postClaim);
     ctx.logger.info('approval sheet posted', { runId: state.runId, correlationId: state.envelope.meta.correlationId, approvalId: id, workflowId: state.workflowId, channel: where.channel, ts: where.ts });
     approval = { ...approval, slack: where };
     await supersedeOlder(ctx, { approvalId: id, runId: state.runId, workflowId: state.workflowId, objectType, objectId, objectVersion, slack: where });

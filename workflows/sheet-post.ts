@@ -42,16 +42,27 @@ interface PostState {
   attempts?: number;
 }
 
-/** Posts the approval's sheet unless it is out already; returns where it is. */
-export async function postSheetOnce(ctx: SheetCtx, approvalId: string, msg: SheetMessage): Promise<{ channel: string; ts: string }> {
-  const { Approval } = ctx.models;
+/** A post claim to store with a new Approval (its `slack` field), so creating it also claims the first post. */
+export function newPostClaim(now = new Date()): { token: string; slack: { postingBy: string; postingUntil: Date; attempts: number } } {
   const token = newId('post');
+  return { token, slack: { postingBy: token, postingUntil: new Date(now.getTime() + POST_CLAIM_MS), attempts: 1 } };
+}
+
+/**
+ * Posts the approval's sheet unless it is out already; returns where it is. `heldClaim`: the token of
+ * the claim stored when this caller created the Approval (newPostClaim), the first attempt by definition.
+ */
+export async function postSheetOnce(ctx: SheetCtx, approvalId: string, msg: SheetMessage, heldClaim?: string): Promise<{ channel: string; ts: string }> {
+  const { Approval } = ctx.models;
+  const token = heldClaim ?? newId('post');
   const now = new Date();
-  const claimed = (await Approval.findOneAndUpdate(
-    { _id: approvalId, 'slack.ts': { $in: [null, ''] }, $or: [{ 'slack.postingUntil': { $exists: false } }, { 'slack.postingUntil': { $lt: now } }] },
-    { $set: { 'slack.postingUntil': new Date(now.getTime() + POST_CLAIM_MS), 'slack.postingBy': token }, $inc: { 'slack.attempts': 1 } },
-    { returnDocument: 'after', lean: true },
-  )) as { slack?: PostState } | null;
+  const claimed = heldClaim
+    ? { slack: { attempts: 1 } }
+    : ((await Approval.findOneAndUpdate(
+        { _id: approvalId, 'slack.ts': { $in: [null, ''] }, $or: [{ 'slack.postingUntil': { $exists: false } }, { 'slack.postingUntil': { $lt: now } }] },
+        { $set: { 'slack.postingUntil': new Date(now.getTime() + POST_CLAIM_MS), 'slack.postingBy': token }, $inc: { 'slack.attempts': 1 } },
+        { returnDocument: 'after', lean: true },
+      )) as { slack?: PostState } | null);
   if (!claimed) return waitForOther(ctx, approvalId);
   const client = noRetryClient(ctx);
   const wanted = ctx.config.ORCH_APPROVALS_CHANNEL;
