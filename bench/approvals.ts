@@ -8,8 +8,12 @@
  *   click → updated:     same click sent → chat.update of that message reaches the Slack fake
  * Prints p50/p95/p99 of each and the issue's targets. BENCH_DB_PROFILE=1 adds where the database
  * time went (by command and collection), BENCH_PHASES=1 where webhook → sheet went (by step).
+ * BENCH_OVERLAP=1: the next webhook as soon as the sheet is updated (default: once its run has finished).
+ * BENCH_APP_NODE_OPTIONS: Node options for the app process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof);
+ * BENCH_APP_LOG: a file to write the app's output to.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { benchDatabase } from './database.ts';
 import { startFakes, type Fakes } from '../test/fakes/index.ts';
 import { startAppProcess, type AppProcess } from '../test/helpers/app-process.ts';
@@ -18,6 +22,12 @@ import { click } from '../test/helpers/approvals.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1);
+/**
+ * Each sender waits for its run to finish its post-approval work before the next webhook, so one
+ * run's latency is not the previous run's tail (that is queueing). BENCH_OVERLAP=1: back to back,
+ * the next webhook as soon as the previous sheet is updated.
+ */
+const OVERLAP = process.env.BENCH_OVERLAP === '1';
 /** BENCH_DB_PROFILE=1: the app logs every database command ≥ 1 ms; the bench sums them by command and collection. */
 const PROFILE = process.env.BENCH_DB_PROFILE === '1';
 /** BENCH_PHASES=1: after each run, its steps' timings through the API (those reads add load of their own). */
@@ -85,6 +95,18 @@ async function one(app: AppProcess, fakes: Fakes, i: number, out: { sheet: numbe
   await updated.catch((e: Error) => Promise.reject(new Error(`message never updated: ${e.message.split('\n')[0]}`)));
   out.updated.push(performance.now() - t1);
   if (PHASES) await phases(app, id, sentAt, out.phases);
+  if (!OVERLAP) await finished(app, id);
+}
+
+/** Until the object's run has finished its work after the approval (writes, SOP), not measured. */
+async function finished(app: AppProcess, objectId: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const list = await app.api<{ items: { status: string }[] }>('GET', `/api/runs?objectId=${objectId}`);
+    if (list.body.items.every((r) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(r.status))) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`run of ${objectId} did not finish within 30 s of its approval`);
 }
 
 /** Where webhook → sheet went for one run: until the run existed, until its first step, then each step. */
@@ -113,7 +135,7 @@ async function main() {
   const app = await startAppProcess({
     fakes,
     mongoUri: u.toString(),
-    env: { ...(PROFILE ? { ORCH_DB_SLOW_MS: '1' } : {}), ORCH_MODE: 'live', ORCH_DEBOUNCE_MS: '0', LOG_LEVEL: 'warn', AIRTABLE_RATE_LIMIT: String(AIRTABLE_RATE), ...(process.env.BENCH_CHECKPOINTS ? { ORCH_CHECKPOINTS: process.env.BENCH_CHECKPOINTS } : {}), ...(process.env.BENCH_RUN_CONCURRENCY ? { ORCH_RUN_CONCURRENCY: process.env.BENCH_RUN_CONCURRENCY } : {}) },
+    env: { ...(PROFILE ? { ORCH_DB_SLOW_MS: '1' } : {}), ORCH_MODE: 'live', ORCH_DEBOUNCE_MS: '0', LOG_LEVEL: 'warn', AIRTABLE_RATE_LIMIT: String(AIRTABLE_RATE), ...(process.env.BENCH_CHECKPOINTS ? { ORCH_CHECKPOINTS: process.env.BENCH_CHECKPOINTS } : {}), ...(process.env.BENCH_RUN_CONCURRENCY ? { ORCH_RUN_CONCURRENCY: process.env.BENCH_RUN_CONCURRENCY } : {}), ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}) },
   });
   const out = { sheet: [] as number[], ack: [] as number[], updated: [] as number[], errors: [] as string[], phases: new Map<string, number[]>() };
   // Partial figures as it goes, so a slow database still leaves numbers behind.
@@ -139,7 +161,7 @@ async function main() {
   for (const a of [out.sheet, out.ack, out.updated]) a.sort((x, y) => x - y);
   const row = (label: string, a: number[], target: string) =>
     console.log(`${label.padEnd(22)} n=${a.length}  p50 ${fmt(pct(a, 50))}  p95 ${fmt(pct(a, 95))}  p99 ${fmt(pct(a, 99))}  max ${fmt(a.at(-1) ?? NaN)}   target ${target}`);
-  console.log(`approvals bench on ${db.kind}: ${RUNS} company-intake runs needing approval, concurrency ${CONCURRENCY}, AIRTABLE_RATE_LIMIT=${AIRTABLE_RATE}, ORCH_CHECKPOINTS=${process.env.BENCH_CHECKPOINTS ?? 'default'}, ${seconds.toFixed(1)} s, errors ${out.errors.length}`);
+  console.log(`approvals bench on ${db.kind}: ${RUNS} company-intake runs needing approval, concurrency ${CONCURRENCY}${OVERLAP ? ' back to back (BENCH_OVERLAP=1)' : ', each run finished before the next webhook'}, AIRTABLE_RATE_LIMIT=${AIRTABLE_RATE}, ORCH_CHECKPOINTS=${process.env.BENCH_CHECKPOINTS ?? 'default'}, ${seconds.toFixed(1)} s, errors ${out.errors.length}`);
   row('webhook → sheet', out.sheet, 'p95 ≤ 100 ms');
   row('click → ack', out.ack, 'p99 ≤ 50 ms');
   row('click → message updated', out.updated, 'p95 ≤ 50 ms');
@@ -149,6 +171,7 @@ async function main() {
   }
   if (PHASES) console.log(['webhook → sheet by phase (p50 / p95):', ...[...out.phases].map(([k, a]) => { const v = [...a].sort((x, y) => x - y); return `  ${k.padEnd(32)} ${fmt(pct(v, 50))} / ${fmt(pct(v, 95))}`; })].join('\n'));
   if (PROFILE) console.log(['database time by command (commands ≥ 1 ms):', ...dbProfile(app.logs())].join('\n'));
+  if (process.env.BENCH_APP_LOG) writeFileSync(process.env.BENCH_APP_LOG, app.logs());
   await app.stop();
   await fakes.stop();
   await db.stop();
