@@ -6,6 +6,8 @@ import { startJavaMongo } from '../src/db/java-mongo.ts';
  */
 export async function benchDatabase(): Promise<{ uri: string; kind: string; stop(): Promise<void> }> {
   if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, kind: 'MONGODB_URI', stop: async () => undefined };
-  const server = await startJavaMongo({ heapMb: 4096, fullJit: true });
+  // BENCH_JVM_OPTS: the server's JVM options instead of the default (full JIT, ZGC), e.g. '-XX:+UseParallelGC'.
+  const jvmArgs = process.env.BENCH_JVM_OPTS?.split(/\s+/).filter(Boolean);
+  const server = await startJavaMongo({ heapMb: 4096, fullJit: true, ...(jvmArgs ? { jvmArgs } : {}) });
   return { uri: server.uri, kind: 'mongo-java-server 1.47 (memory backend, test bed)', stop: server.stop };
 }

@@ -82,11 +82,11 @@ export interface JavaMongo {
  * Starts the server on 127.0.0.1 (`port` 0 = a free one). Its stdin stays a pipe from this
  * process: when this process dies, even by SIGKILL, the pipe closes and the server exits.
  */
-export async function startJavaMongo(opts: { h2File?: string; port?: number; heapMb?: number; loseConditions?: boolean; fullJit?: boolean } = {}): Promise<JavaMongo> {
+export async function startJavaMongo(opts: { h2File?: string; port?: number; heapMb?: number; loseConditions?: boolean; fullJit?: boolean; jvmArgs?: string[] } = {}): Promise<JavaMongo> {
   const classpath = await prepareJavaMongo();
   // Tests and development favour a fast start (C1 only, serial GC); benchmarks ask for the full JIT
   // and a low-pause collector (the in-memory backend's heap grows with every stored document).
-  const jvm = opts.fullJit ? ['-XX:+UseZGC'] : ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+  const jvm = opts.jvmArgs ?? (opts.fullJit ? ['-XX:+UseZGC'] : ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1']);
   const args = [`-Xmx${opts.heapMb ?? 1024}m`, ...jvm, '-cp', classpath, 'orch.testbed.MongoTestServer', '--port', String(opts.port ?? 0)];
   if (opts.h2File) args.push('--h2', opts.h2File);
   if (opts.loseConditions) args.push('--lose-conditions');
