@@ -21,7 +21,8 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'chat.delete': ['chat:write'],
   'chat.scheduleMessage': ['chat:write'],
   'conversations.open': ['im:write'],
-  'conversations.history': ['channels:history'],
+  // One of the two, by channel type: public (channels:) or private (groups:); the approvals channel may be either.
+  'conversations.history': ['channels:history', 'groups:history'],
   'chat.getPermalink': [],
   'conversations.info': ['channels:read'],
   'conversations.list': ['channels:read'],
