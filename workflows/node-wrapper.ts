@@ -58,11 +58,11 @@ interface OpenStep {
   startedAt: Date;
   tally: StepTally;
   timer?: NodeJS.Timeout;
-  /** The `running` entry's write, once the step outlived STEP_VISIBLE_AFTER_MS. */
-  shown?: Promise<unknown>;
+  /** The `running` entry's write, once the step outlived STEP_VISIBLE_AFTER_MS; never rejects. */
+  shown?: Promise<void>;
 }
 
-async function beginStep(models: Pick<Models, 'Run'>, runId: string, name: string, ledger?: StepLedger): Promise<OpenStep> {
+async function beginStep(models: Pick<Models, 'Run'>, logger: Logger, runId: string, name: string, ledger?: StepLedger): Promise<OpenStep> {
   const tally = await tallyOf(models, runId, ledger);
   if (tally.cancelRequested) throw new RunCancelledError();
   const attempt = (tally.attempts.get(name) ?? 0) + 1;
@@ -71,9 +71,13 @@ async function beginStep(models: Pick<Models, 'Run'>, runId: string, name: strin
   tally.attempts.set(name, attempt);
   const step: OpenStep = { sid: `${name}#${attempt}`, attempt, startedAt, tally };
   step.timer = setTimeout(() => {
-    step.shown = models.Run.updateOne({ _id: runId }, { $push: { steps: { sid: step.sid, name, status: 'running', attempt, startedAt } } }).exec();
-    // Its failure surfaces in writeEnd, which awaits it.
-    step.shown.catch(() => undefined);
+    // Only for visibility: its failure must not decide the step's outcome (writeEnd pushes the entry then).
+    step.shown = models.Run.updateOne({ _id: runId }, { $push: { steps: { sid: step.sid, name, status: 'running', attempt, startedAt } } })
+      .exec()
+      .then(
+        () => undefined,
+        (err: Error) => void logger.warn('could not show a slow step as running', { runId, step: name, error: err.message }),
+      );
   }, STEP_VISIBLE_AFTER_MS);
   step.timer.unref();
   return step;
@@ -92,13 +96,13 @@ async function writeEnd(
   const entry = { sid: step.sid, name, status, attempt: extra.attempt ?? step.attempt, startedAt: step.startedAt, finishedAt, durationMs: finishedAt.getTime() - step.startedAt.getTime(), ...extra };
   // The same write tells whether a cancel was requested meanwhile: the next step will not start.
   const projection = { projection: { cancelRequested: 1 }, lean: true } as const;
-  let run: { cancelRequested?: boolean | null } | null;
+  let run: { cancelRequested?: boolean | null } | null = null;
   if (step.shown) {
     await step.shown;
+    // Replaces the running entry if it was written (also when its answer was lost); else pushed below.
     run = await models.Run.findOneAndUpdate({ _id: runId, 'steps.sid': step.sid }, { $set: { 'steps.$': entry } }, projection);
-  } else {
-    run = await models.Run.findOneAndUpdate({ _id: runId }, { $push: { steps: entry } }, projection);
   }
+  run ??= await models.Run.findOneAndUpdate({ _id: runId }, { $push: { steps: entry } }, projection);
   if (run?.cancelRequested) step.tally.cancelRequested = true;
 }
 
@@ -111,7 +115,7 @@ export function createNodeWrapper(opts: NodeWrapperOptions): (name: string, fn: 
   const { models, logger } = opts;
   return (name, fn) => async (state) => {
     const runId = state.runId;
-    const step = await beginStep(models, runId, name, opts.ledger);
+    const step = await beginStep(models, logger, runId, name, opts.ledger);
     const endStep = writeEnd;
     let tries = 1;
     try {

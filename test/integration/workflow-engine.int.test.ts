@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebClient } from '@slack/web-api';
 import { loadConfig } from '../../src/config.ts';
@@ -167,6 +168,27 @@ describe('node wrapper', () => {
     const after = await models.Run.findById('run_wrap4').lean();
     expect(after?.steps.map((x) => [x.name, x.status])).toEqual([['quick', 'completed'], ['slow', 'completed']]);
     expect(after?.steps[1]?.durationMs).toBeGreaterThanOrEqual(STEP_VISIBLE_AFTER_MS - 5);
+  });
+
+  it('when showing a slow step as running fails, then the step still ends with its own outcome, recorded once', async () => {
+    await models.Run.create({ ...dealRun('run_wrap5', {}), status: 'RUNNING' as const });
+    // steps is not an array for a moment: the "running" $push is refused by the database.
+    await models.Run.collection.updateOne({ _id: 'run_wrap5' as never }, { $set: { steps: 'not an array' } });
+    const ended: unknown[] = [];
+    const warned = new Promise<string>((resolve) => {
+      const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (String(chunk).includes('could not show a slow step') && resolve(String(chunk)), done()) });
+      const node = createNodeWrapper({ models, logger: createLogger({ level: 'warn', stream }), retries: 0 })('slow', async () => {
+        await warned;
+        return { outcome: 'written' };
+      });
+      void node(state('run_wrap5')).then((out) => ended.push(out));
+    });
+    expect(await warned).toContain('run_wrap5');
+    await models.Run.collection.updateOne({ _id: 'run_wrap5' as never }, { $set: { steps: [] } });
+    await until(async () => ended.length === 1);
+    expect(ended).toEqual([{ outcome: 'written' }]);
+    const run = await models.Run.findById('run_wrap5').lean();
+    expect(run?.steps.map((x) => [x.name, x.status])).toEqual([['slow', 'completed']]);
   });
 
   it('when the run was cancelled, then the next step does not start', async () => {
