@@ -50,16 +50,21 @@ export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, 
   const requirement = requirementFor((state.policy?.rules ?? []) as RuleWithApprovals[], state.evaluation ?? { needsApproval: true, matched: [] }) ?? { ruleId: null, levels: [ONE_ADMIN] };
   // By _id, derived from run and step, so the sheet's buttons can name it before it is stored. What a
   // new Approval needs is read at the same time (wasted only when this node re-runs on resume).
-  const [stored, newer, levelApprovers] = await Promise.all([
+  const [stored, newerRead, approversRead] = await Promise.allSettled([
     Approval.findById(id).lean(),
     newerApprovalExists(ctx, { runId: state.runId, workflowId: state.workflowId, objectType, objectId, objectVersion }),
     askedAt(ctx.models, (requirement.levels[0] ?? ONE_ADMIN).from),
   ]);
-  let approval = stored as unknown as StoredLike | null;
+  // The other two reads fail the step only when a new Approval needs them.
+  const settled = <T>(r: PromiseSettledResult<T>): T => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  };
+  let approval = settled(stored) as unknown as StoredLike | null;
   // The sheet's post is claimed in the same write that creates the Approval (sheet-post.ts).
   let postClaim: string | undefined;
   if (!approval) {
-    if (newer) throw new RunCancelledError('superseded: a newer change to this record already has its own approval sheet');
+    if (settled(newerRead)) throw new RunCancelledError('superseded: a newer change to this record already has its own approval sheet');
     const now = new Date();
     const subject = await approvalSubject(deps, state);
     const claim = newPostClaim(now);
@@ -89,7 +94,7 @@ export async function requestApproval(deps: WorkflowDeps, state: RunStateValue, 
       level: 0,
       levelVotes: 0,
       votes: [],
-      levelApprovers,
+      levelApprovers: settled(approversRead),
       ...(subject ? { subject } : {}),
       slack: claim.slack,
     };

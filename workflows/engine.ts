@@ -159,7 +159,13 @@ export class WorkflowEngine {
     }
     // A run this process just created is claimed as written (one round trip, not two); if that
     // claim misses (changed meanwhile), it is read and tried once more.
-    if (known && kindOf(known) && (await this.tryClaim(known).catch(() => false))) return;
+    if (known && kindOf(known)) {
+      const claimed = await this.tryClaim(known).catch((err: Error) => {
+        this.ctx.logger.warn('could not claim a new run at once; reading it and trying again', { runId, error: err.message });
+        return false;
+      });
+      if (claimed) return;
+    }
     const cand = await candidateById(this.ctx, runId).catch(() => null);
     if (cand && kindOf(cand)) await this.tryClaim(cand).catch((err: Error) => this.ctx.logger.warn('could not claim a run', { runId, error: err.message }));
   }
