@@ -98,15 +98,19 @@ async function openLoop(url: string, secret: string, signedUrl: string) {
   let sent = 0;
   const interval = 1000 / OPEN_RATE;
   const total = Math.round(OPEN_SECONDS * OPEN_RATE);
+  // Bodies and signatures made before the clock starts: the sender's own work must not delay the schedule.
+  const requests = Array.from({ length: total }, () => {
+    const body = JSON.stringify(makeBatch());
+    return { body, headers: signHubSpotV3({ secret, url: signedUrl, body }) };
+  });
   const start = performance.now() + 50;
   const inflight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
     const scheduled = start + i * interval;
     const wait = scheduled - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const body = JSON.stringify(makeBatch());
+    const { body, headers } = requests[i] as { body: string; headers: Record<string, string> };
     sent += BATCH;
-    const headers = signHubSpotV3({ secret, url: signedUrl, body });
     inflight.push(
       fetch(url, { method: 'POST', headers, body }).then(
         async (res) => {
