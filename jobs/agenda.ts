@@ -10,7 +10,7 @@ export interface AgendaOptions {
 }
 
 /**
- * Agenda on the shared native client (mongodb@6). No change-stream channel: a standalone mongod has
+ * Agenda on the shared native client (mongodb 7.8, the connection mongoose uses). No change-stream channel: a standalone mongod has
  * none, so Agenda polls (REFERENCE.md §4-5). The error event is always handled.
  */
 export function createAgenda(opts: AgendaOptions): Agenda {

@@ -1,5 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import pRetry from 'p-retry';
 import type { Logger } from '../logger.ts';
 
@@ -20,7 +20,7 @@ export function describeMongoUri(uri: string): string {
 export interface MongoHandles {
   /** mongoose connection for orch's own models. */
   conn: Connection;
-  /** Native driver (mongodb@6) for the LangGraph checkpointer and Agenda, which need their own client. */
+  /** The same connection's native client (mongodb 7.8, mongoose's driver), for Agenda, the checkpointer and the start-up check. */
   client: MongoClient;
   dbName: string;
   close(): Promise<void>;
@@ -74,7 +74,7 @@ export async function connectMongo(opts: ConnectOptions): Promise<MongoHandles> 
   const slowMs = opts.slowMs ?? 0;
   const monitorCommands = slowMs > 0;
   const open = async () => {
-    const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: selection, maxPoolSize: 20, autoIndex: false, monitorCommands });
+    const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: selection, maxPoolSize: 30, autoIndex: false, monitorCommands });
     try {
       await conn.asPromise();
       return conn;
@@ -98,18 +98,15 @@ export async function connectMongo(opts: ConnectOptions): Promise<MongoHandles> 
     throw new StartupError(`Cannot connect to MongoDB at ${where}: ${(err as Error).message.split('\n')[0]}`);
   }
   const dbName = conn.db?.databaseName ?? 'orch';
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: selection, maxPoolSize: 10, monitorCommands });
-  if (monitorCommands) {
-    watchSlowCommands(conn.getClient(), slowMs, logger, 'models');
-    watchSlowCommands(client, slowMs, logger, 'driver');
-  }
-  await client.connect();
+  // One driver and one pool for everything: mongoose's client is a plain mongodb 7.8 MongoClient.
+  const client: MongoClient = conn.getClient();
+  if (monitorCommands) watchSlowCommands(client, slowMs, logger, 'driver');
   return {
     conn,
     client,
     dbName,
     async close() {
-      await Promise.allSettled([conn.close(), client.close()]);
+      await conn.close();
     },
   };
 }
