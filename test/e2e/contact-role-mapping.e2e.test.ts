@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mongoose from 'mongoose';
-import { createModels, type Models } from '../../src/db/models/index.ts';
-import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
-import { startFakes, type Fakes } from '../fakes/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type mongoose from 'mongoose';
+import type { Models } from '../../src/db/models/index.ts';
+import type { AppProcess } from '../helpers/app-process.ts';
+import { useAppWithDb } from '../helpers/e2e-app.ts';
+import type { Fakes } from '../fakes/index.ts';
 import type { ChatRequest } from '../fakes/openai.ts';
-import { uniqueMongoUri } from '../helpers/db.ts';
 import { creation, propertyChange, until } from '../helpers/ingest.ts';
 import { textOf } from '../helpers/approvals.ts';
 import { approveWith, choiceOf, pick, sheetsOf, waitForWorkflowSheet } from '../helpers/choices.ts';
@@ -27,24 +27,17 @@ function answer(req: ChatRequest) {
   return AI_ROLES[title] ?? { roleCategory: 'other', seniority: 'unknown', confidence: 0.2 };
 }
 
-beforeAll(async () => {
-  fakes = await startFakes();
-  checklistDb = fakes.notion.addDatabase({ title: 'Permission checklists' });
-  fakes.notion.addPage({ title: 'Legal review template', url: 'https://notion.so/tpl-legal' });
-  fakes.notion.addPage({ title: 'Engineering onboarding template', properties: { Role: 'technical' }, url: 'https://notion.so/tpl-tech' });
-  fakes.openai.respondWith(answer);
-  const { uri } = uniqueMongoUri('contactroles');
-  app = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', NOTION_CHECKLIST_DATABASE_ID: checklistDb, LOG_LEVEL: 'warn' } });
-  conn = await mongoose.createConnection(uri).asPromise();
-  db = createModels(conn);
+const e2e = useAppWithDb('contactroles', {
+  env: (f) => {
+    checklistDb = f.notion.addDatabase({ title: 'Permission checklists' });
+    f.notion.addPage({ title: 'Legal review template', url: 'https://notion.so/tpl-legal' });
+    f.notion.addPage({ title: 'Engineering onboarding template', properties: { Role: 'technical' }, url: 'https://notion.so/tpl-tech' });
+    f.openai.respondWith(answer);
+    return { ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', NOTION_CHECKLIST_DATABASE_ID: checklistDb, LOG_LEVEL: 'warn' };
+  },
 });
-
-afterAll(async () => {
-  if (process.env.E2E_LOGS) (await import('node:fs')).writeFileSync(process.env.E2E_LOGS, app?.logs() ?? '');
-  await app?.stop();
-  await conn?.close();
-  await fakes?.stop();
-});
+// The tests below read these names; the helper starts and stops what they point to.
+beforeAll(() => void ({ fakes, app, conn, db } = e2e));
 
 async function contactWebhook(id: string, properties: Record<string, string>, companyId?: string) {
   fakes.hubspot.put('contacts', { id, properties, ...(companyId ? { associations: { companies: [companyId] } } : {}) });

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mongoose from 'mongoose';
-import { createModels, type Models } from '../../src/db/models/index.ts';
-import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
-import { startFakes, type Fakes } from '../fakes/index.ts';
-import { uniqueMongoUri } from '../helpers/db.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Models } from '../../src/db/models/index.ts';
+import type { AppProcess } from '../helpers/app-process.ts';
+import { useAppWithDb } from '../helpers/e2e-app.ts';
+import type { Fakes } from '../fakes/index.ts';
 import { creation, propertyChange, until } from '../helpers/ingest.ts';
 import { approveWith, choiceOf, waitForWorkflowSheet } from '../helpers/choices.ts';
 import { eventIdFor } from '../../workflows/kickoff-writes.ts';
@@ -11,29 +10,21 @@ import { parseHours, proposeSlots } from '../../workflows/kickoff-slots.ts';
 
 let fakes: Fakes;
 let app: AppProcess;
-let conn: mongoose.Connection;
 let db: Models;
 const OWNER_EMAIL = 'gina.owner@orch.test';
 const CALENDAR = 'kickoffs@orch.test';
 const TZ = 'America/New_York';
 const HOURS = '09:00-17:00';
 
-beforeAll(async () => {
-  fakes = await startFakes();
-  fakes.hubspot.addOwner({ id: '88', email: OWNER_EMAIL, firstName: 'Gina', lastName: 'Owner' });
-  const { uri } = uniqueMongoUri('kickoffgoogle');
-  // One step attempt (no engine-level retries): a Google outage fails the run after the adapter's own backoff.
-  app = await startAppProcess({ fakes, mongoUri: uri, env: { ...fakes.googleEnv(CALENDAR), ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', ORCH_TZ: TZ, ORCH_KICKOFF_HOURS: HOURS, ORCH_STEP_RETRIES: '0', LOG_LEVEL: 'warn' } });
-  conn = await mongoose.createConnection(uri).asPromise();
-  db = createModels(conn);
+// One step attempt (no engine-level retries): a Google outage fails the run after the adapter's own backoff.
+const e2e = useAppWithDb('kickoffgoogle', {
+  env: (f) => {
+    f.hubspot.addOwner({ id: '88', email: OWNER_EMAIL, firstName: 'Gina', lastName: 'Owner' });
+    return { ...f.googleEnv(CALENDAR), ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', ORCH_TZ: TZ, ORCH_KICKOFF_HOURS: HOURS, ORCH_STEP_RETRIES: '0', LOG_LEVEL: 'warn' };
+  },
 });
-
-afterAll(async () => {
-  if (process.env.E2E_LOGS) (await import('node:fs')).writeFileSync(process.env.E2E_LOGS, app?.logs() ?? '');
-  await app?.stop();
-  await conn?.close();
-  await fakes?.stop();
-});
+// The tests below read these names; the helper starts and stops what they point to.
+beforeAll(() => void ({ fakes, app, db } = e2e));
 
 const runOf = (dealId: string) => db.Run.findOne({ objectId: dealId, workflowId: 'deal-stage-kickoff' }).lean();
 const endedAs = (dealId: string, status: string) => until(async () => ((await runOf(dealId))?.status === status ? runOf(dealId) : null), 30_000, `kickoff run ${dealId} ${status}`);

@@ -1,41 +1,28 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mongoose from 'mongoose';
-import { createModels, type Models } from '../../src/db/models/index.ts';
-import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
-import { startFakes, type Fakes } from '../fakes/index.ts';
-import { uniqueMongoUri } from '../helpers/db.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Models } from '../../src/db/models/index.ts';
+import type { AppProcess } from '../helpers/app-process.ts';
+import { useAppWithDb } from '../helpers/e2e-app.ts';
+import type { Fakes } from '../fakes/index.ts';
 import { creation, propertyChange, until } from '../helpers/ingest.ts';
 import { textOf } from '../helpers/approvals.ts';
 import { approveWith, choiceOf, sheetsOf, waitForWorkflowSheet } from '../helpers/choices.ts';
 
 let fakes: Fakes;
 let app: AppProcess;
-let conn: mongoose.Connection;
 let db: Models;
 let kickoffDb: string;
 const OWNER_EMAIL = 'olivia.owner@orch.test';
 
-beforeAll(async () => {
-  fakes = await startFakes();
-  kickoffDb = fakes.notion.addDatabase({ title: 'Kickoffs' });
-  fakes.hubspot.addOwner({ id: '77', email: OWNER_EMAIL, firstName: 'Olivia', lastName: 'Owner' });
-  fakes.slack.addUser({ id: 'UOWNER77', email: OWNER_EMAIL, name: 'olivia' });
-  const { uri } = uniqueMongoUri('kickoff');
-  app = await startAppProcess({
-    fakes,
-    mongoUri: uri,
-    env: { ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', ORCH_RUN_LEASE: '2s', ORCH_INGEST_LEASE_MS: '2000', ORCH_TZ: 'Europe/Berlin', NOTION_KICKOFF_DATABASE_ID: kickoffDb, LOG_LEVEL: 'warn' },
-  });
-  conn = await mongoose.createConnection(uri).asPromise();
-  db = createModels(conn);
+const e2e = useAppWithDb('kickoff', {
+  env: (f) => {
+    kickoffDb = f.notion.addDatabase({ title: 'Kickoffs' });
+    f.hubspot.addOwner({ id: '77', email: OWNER_EMAIL, firstName: 'Olivia', lastName: 'Owner' });
+    f.slack.addUser({ id: 'UOWNER77', email: OWNER_EMAIL, name: 'olivia' });
+    return { ORCH_MODE: 'live', ORCH_RUNS_POLL: '200ms', ORCH_RUN_LEASE: '2s', ORCH_INGEST_LEASE_MS: '2000', ORCH_TZ: 'Europe/Berlin', NOTION_KICKOFF_DATABASE_ID: kickoffDb, LOG_LEVEL: 'warn' };
+  },
 });
-
-afterAll(async () => {
-  if (process.env.E2E_LOGS) (await import('node:fs')).writeFileSync(process.env.E2E_LOGS, app?.logs() ?? '');
-  await app?.stop();
-  await conn?.close();
-  await fakes?.stop();
-});
+// The tests below read these names; the helper starts and stops what they point to.
+beforeAll(() => void ({ fakes, app, db } = e2e));
 
 const kickoffRun = (dealId: string) => db.Run.findOne({ objectId: dealId, workflowId: 'deal-stage-kickoff' }).lean();
 const finished = (dealId: string) => until(async () => db.Run.findOne({ objectId: dealId, workflowId: 'deal-stage-kickoff', status: { $in: ['COMPLETED', 'FAILED', 'CANCELLED'] } }).lean(), 20_000, `finished kickoff run for ${dealId}`);

@@ -1,35 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mongoose from 'mongoose';
-import { createModels, type Models } from '../../src/db/models/index.ts';
-import { startAppProcess, type AppProcess } from '../helpers/app-process.ts';
-import { startFakes, type Fakes } from '../fakes/index.ts';
-import { uniqueMongoUri } from '../helpers/db.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Models } from '../../src/db/models/index.ts';
+import type { AppProcess } from '../helpers/app-process.ts';
+import { useAppWithDb } from '../helpers/e2e-app.ts';
+import type { Fakes } from '../fakes/index.ts';
 import { creation, propertyChange, until } from '../helpers/ingest.ts';
 import { textOf } from '../helpers/approvals.ts';
 import { approveWith, waitForWorkflowSheet } from '../helpers/choices.ts';
 
 let fakes: Fakes;
 let app: AppProcess;
-let conn: mongoose.Connection;
 let db: Models;
 
-beforeAll(async () => {
-  fakes = await startFakes();
-  const kickoffDb = fakes.notion.addDatabase({ title: 'Kickoffs' });
-  const checklistDb = fakes.notion.addDatabase({ title: 'Checklists' });
-  fakes.hubspot.addOwner({ id: '77', email: 'owner@orch.test', firstName: 'O', lastName: 'Wner' });
-  const { uri } = uniqueMongoUri('newdryrun');
-  // ORCH_MODE defaults to dry-run.
-  app = await startAppProcess({ fakes, mongoUri: uri, env: { ORCH_RUNS_POLL: '200ms', NOTION_KICKOFF_DATABASE_ID: kickoffDb, NOTION_CHECKLIST_DATABASE_ID: checklistDb, LOG_LEVEL: 'warn' } });
-  conn = await mongoose.createConnection(uri).asPromise();
-  db = createModels(conn);
+const e2e = useAppWithDb('newdryrun', {
+  env: (f) => {
+    const kickoffDb = f.notion.addDatabase({ title: 'Kickoffs' });
+    const checklistDb = f.notion.addDatabase({ title: 'Checklists' });
+    f.hubspot.addOwner({ id: '77', email: 'owner@orch.test', firstName: 'O', lastName: 'Wner' });
+    // ORCH_MODE defaults to dry-run.
+    return { ORCH_RUNS_POLL: '200ms', NOTION_KICKOFF_DATABASE_ID: kickoffDb, NOTION_CHECKLIST_DATABASE_ID: checklistDb, LOG_LEVEL: 'warn' };
+  },
 });
-
-afterAll(async () => {
-  await app?.stop();
-  await conn?.close();
-  await fakes?.stop();
-});
+// The tests below read these names; the helper starts and stops what they point to.
+beforeAll(() => void ({ fakes, app, db } = e2e));
 
 const finished = (objectId: string) => until(async () => db.Run.findOne({ objectId, status: { $in: ['COMPLETED', 'FAILED', 'CANCELLED'] } }).lean(), 20_000, `finished run for ${objectId}`);
 const writesTo = (fake: { calls: { method: string }[] }) => fake.calls.filter((c) => c.method !== 'GET' && !/query|search|listRecords/.test(JSON.stringify(c))).length;

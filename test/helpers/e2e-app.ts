@@ -17,9 +17,10 @@ export interface AppWithDb {
 /**
  * One place for the e2e setup most files repeated: fakes, an app process on a database of its own, and a
  * connection to that database, started in beforeAll and stopped in afterAll (E2E_LOGS=<file> dumps the app's logs).
- * Extra setup goes in the file's own beforeAll, which runs after this one.
+ * Extra setup goes in the file's own beforeAll, which runs after this one; setup the app must see at start
+ * (a fake's database id in its env) goes in `env` as a function of the fakes, called before the app starts.
  */
-export function useAppWithDb(label: string, opts: { env?: Record<string, string>; neo4jUri?: string; startTimeoutMs?: number } = {}): AppWithDb {
+export function useAppWithDb(label: string, opts: { env?: Record<string, string> | ((fakes: Fakes) => Record<string, string>); neo4jUri?: string; startTimeoutMs?: number } = {}): AppWithDb {
   let fakes: Fakes | undefined;
   let app: AppProcess | undefined;
   let conn: mongoose.Connection | undefined;
@@ -28,7 +29,8 @@ export function useAppWithDb(label: string, opts: { env?: Record<string, string>
   beforeAll(async () => {
     fakes = await startFakes();
     uri = uniqueMongoUri(label).uri;
-    app = await startAppProcess({ fakes, mongoUri: uri, neo4jUri: opts.neo4jUri, env: opts.env, startTimeoutMs: opts.startTimeoutMs });
+    const env = typeof opts.env === 'function' ? opts.env(fakes) : opts.env;
+    app = await startAppProcess({ fakes, mongoUri: uri, neo4jUri: opts.neo4jUri, env, startTimeoutMs: opts.startTimeoutMs });
     conn = await mongoose.createConnection(uri).asPromise();
     db = createModels(conn);
   });
