@@ -74,7 +74,7 @@ export async function startOrch(config: Config, opts: OrchOptions = {}): Promise
   }
   lifecycle.add({ name: 'mongo', stop: () => mongo.close() });
   const models = createModels(mongo.conn);
-  await ensureIndexes(models);
+  await ensureIndexes(models, (message) => logger.info(message));
   if (config.ORCH_DB_CHECK === 'on') {
     const failed = failureLine(await checkDatabase(mongo.client.db(mongo.dbName)));
     if (failed) {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import neo4j from 'neo4j-driver';
 import { connectMongo, type MongoHandles } from '../../src/db/connection.ts';
 import { createModels, ensureIndexes, type Models } from '../../src/db/models/index.ts';
+import { buildEventDocs } from '../../src/ingest/store.ts';
 import { createLogger } from '../../src/logger.ts';
 import { neo4jUri, uniqueMongoUri } from '../helpers/db.ts';
 
@@ -27,10 +28,31 @@ describe('storage on the real test servers', () => {
     expect(await models.Run.countDocuments({ correlationKey: base.correlationKey })).toBe(1);
   });
 
-  it('when an event with the same dedupe key arrives twice, then one is stored', async () => {
-    const ev = { subscriptionType: 'company.creation', dedupeKey: 'k1', batchId: 'b1', raw: { a: 1 } };
-    await models.WebhookEvent.create({ _id: 'e1', ...ev });
-    await expect(models.WebhookEvent.create({ _id: 'e2', ...ev })).rejects.toMatchObject({ code: 11000 });
+  it('when an event with the same dedupe key arrives twice (a re-delivery in another batch), then one is stored', async () => {
+    const ev = { eventId: 7, portalId: 1, occurredAt: 1_700_000_000_000, subscriptionType: 'company.creation', objectId: 42, attemptNumber: 0 };
+    const [first] = buildEventDocs([ev], 'whb_1', Date.now());
+    const [again] = buildEventDocs([{ ...ev, attemptNumber: 1 }], 'whb_2', Date.now());
+    await models.WebhookEvent.collection.insertOne(first as never);
+    await expect(models.WebhookEvent.collection.insertOne(again as never)).rejects.toMatchObject({ code: 11000 });
+    expect(await models.WebhookEvent.countDocuments({ dedupeKey: first?.dedupeKey })).toBe(1);
+  });
+
+  it('when a database from before has the unique dedupeKey index, then start-up drops it only once every event id is made from its key', async () => {
+    const coll = models.WebhookEvent.collection;
+    await coll.createIndex({ dedupeKey: 1 }, { unique: true });
+    const old = { _id: 'evt_0000old' as never, dedupeKey: 'k-old', subscriptionType: 'company.creation', status: 'processed', batchId: 'b0', raw: '{}', receivedAt: new Date() };
+    await coll.insertOne(old);
+    const kept: string[] = [];
+    await ensureIndexes(models, (m) => kept.push(m));
+    expect((await coll.indexes()).some((i) => i.name === 'dedupeKey_1')).toBe(true);
+    expect(kept.join()).toMatch(/dedupeKey index stays/);
+    // Still refusing: an old event's key cannot be stored twice while such events exist.
+    await expect(coll.insertOne({ ...old, _id: 'evt_k-old' as never })).rejects.toMatchObject({ code: 11000 });
+    await coll.deleteOne({ _id: old._id });
+    await coll.insertMany(buildEventDocs([{ nope: true }, { ...old, subscriptionType: 'ticket.creation', eventId: 1, portalId: 1, occurredAt: 1 }], 'whb_3', Date.now()) as never[]);
+    await ensureIndexes(models, (m) => kept.push(m));
+    expect((await coll.indexes()).some((i) => i.name === 'dedupeKey_1')).toBe(false);
+    expect(kept).toHaveLength(1);
   });
 
   it('when two approvals are opened for one run step, then only the first exists', async () => {

@@ -6,7 +6,7 @@ import { policyModel } from './policy.ts';
 import { runModel } from './run.ts';
 import { userModel } from './user.ts';
 import { reconcileLockModel, reconcileReportModel } from './reconcile-report.ts';
-import { webhookEventModel } from './webhook-event.ts';
+import { migrateWebhookEvents, webhookEventModel } from './webhook-event.ts';
 import { migrateWebhookBatches, webhookBatchModel } from './webhook-batch.ts';
 import { workUnitModel } from './work-unit.ts';
 import { ingestInboxModel, ingestLockModel, pendingUnitModel } from './pending-unit.ts';
@@ -45,7 +45,8 @@ export function createModels(conn: Connection) {
 export type Models = ReturnType<typeof createModels>;
 
 /** Every index the models declare. Idempotent: safe on every start. */
-export async function ensureIndexes(models: Models): Promise<void> {
+export async function ensureIndexes(models: Models, log?: (message: string) => void): Promise<void> {
   await migrateWebhookBatches(models.WebhookBatch);
+  await migrateWebhookEvents(models.WebhookEvent, () => log?.('webhook_events: the old unique dedupeKey index stays (events stored before their _id was their dedupe key); it is dropped once those are gone (retention)'));
   for (const model of Object.values(models)) await model.createIndexes();
 }

@@ -7,7 +7,9 @@ const webhookEventSchema = new Schema(
   {
     _id: { type: String, required: true },
     // eventId alone is not unique: portal, subscription, eventId, object, time and property make the key.
-    dedupeKey: { type: String, required: true, unique: true },
+    // The _id is made from it (evt_<key>, evq_<hash>), so the _id index is what refuses a re-delivery;
+    // a second unique index on the key cost a fifth of the server's insert rate (docs/ingest.md).
+    dedupeKey: { type: String, required: true },
     eventId: { type: String },
     portalId: { type: Number },
     appId: { type: Number },
@@ -36,6 +38,21 @@ const webhookEventSchema = new Schema(
 webhookEventSchema.index({ status: 1, receivedAt: -1 });
 webhookEventSchema.index({ objectType: 1, objectId: 1, occurredAt: 1 });
 webhookEventSchema.index({ batchId: 1 });
+
+/**
+ * Before the model's indexes are built: databases from before the _id was the dedupe key's have a
+ * unique `dedupeKey_1` index. It is dropped once every stored event's _id is made from its key
+ * (one query that stops at the first one that is not); until then it stays, and keeps refusing.
+ */
+export async function migrateWebhookEvents(model: ReturnType<typeof webhookEventModel>, onKept?: () => void): Promise<void> {
+  const coll = model.collection;
+  const indexes = await coll.indexes().catch(() => [] as { name?: string }[]);
+  if (!indexes.some((i) => i.name === 'dedupeKey_1')) return;
+  const derived = { $or: [{ $eq: ['$_id', { $concat: ['evt_', '$dedupeKey'] }] }, { $eq: ['$_id', { $concat: ['evq_', { $substrCP: ['$dedupeKey', 2, 64] }] }] }] };
+  const older = await coll.findOne({ $expr: { $not: [derived] } }, { projection: { _id: 1 } });
+  if (older) return onKept?.();
+  await coll.dropIndex('dedupeKey_1');
+}
 
 export type WebhookEventDoc = InferSchemaType<typeof webhookEventSchema>;
 export const webhookEventModel = (conn: Connection) => conn.model('WebhookEvent', webhookEventSchema, 'webhook_events');

@@ -32,6 +32,23 @@ describe('event schema', () => {
     expect(classifyEvent({ ...change, subscriptionType: 'company.frobnicate' })).toMatchObject({ kind: 'unknown' });
   });
 
+  it('when ids come as numbers or digit strings and values as numbers, booleans or null, then the event holds them as text (null kept)', () => {
+    const asText = classifyEvent({ ...change, eventId: '100', subscriptionId: '9', objectId: '123' });
+    const asNumbers = classifyEvent(change);
+    expect(asText).toEqual(asNumbers);
+    expect(asNumbers).toMatchObject({ kind: 'valid', event: { eventId: '100', subscriptionId: '9', objectId: '123' } });
+    for (const [value, text] of [[42.5, '42.5'], [true, 'true'], [null, null], ['', '']] as const) {
+      expect(classifyEvent({ ...change, propertyValue: value })).toMatchObject({ kind: 'valid', event: { propertyValue: text } });
+    }
+    const merge = classifyEvent({ eventId: 1, portalId: 1, occurredAt: 1, subscriptionType: 'contact.merge', objectId: 5, primaryObjectId: 5, mergedObjectIds: [6, '7'], newObjectId: 8 });
+    expect(merge).toMatchObject({ kind: 'valid', event: { objectId: '5', primaryObjectId: '5', mergedObjectIds: ['6', '7'], newObjectId: '8' } });
+    const assoc = classifyEvent({ eventId: 1, portalId: 1, occurredAt: 1, subscriptionType: 'contact.associationChange', associationType: 'CONTACT_TO_COMPANY', fromObjectId: 77, toObjectId: '88' });
+    expect(assoc).toMatchObject({ kind: 'valid', event: { fromObjectId: '77', toObjectId: '88' } });
+    expect(classifyEvent({ ...change, subscriptionType: 'ticket.creation', objectId: 9 })).toMatchObject({ kind: 'unknown', event: { eventId: '100', objectId: '9' } });
+    expect(classifyEvent({ ...change, objectId: -1 })).toMatchObject({ kind: 'malformed', reason: expect.stringContaining('objectId') });
+    expect(classifyEvent({ ...change, objectId: '12a' })).toMatchObject({ kind: 'malformed', reason: expect.stringContaining('objectId') });
+  });
+
   it('when fields are missing or of the wrong type, then it is malformed with a readable reason', () => {
     expect(classifyEvent({ ...change, occurredAt: 'yesterday' })).toMatchObject({ kind: 'malformed', reason: expect.stringContaining('occurredAt') });
     expect(classifyEvent({ ...change, propertyName: undefined })).toMatchObject({ kind: 'malformed', reason: expect.stringContaining('propertyName') });
