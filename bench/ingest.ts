@@ -182,7 +182,10 @@ async function benchApp(uri: string, dbName: string, writers: number | undefined
   const secret = app.env.HUBSPOT_CLIENT_SECRET as string;
   // A web instance runs for days: its JIT is warm. Warm-up events count for duplicates, not for speed.
   const warm = APP_WARMUP_SECONDS > 0 ? await loadApp(target, secret, target, APP_WARMUP_SECONDS) : { sent: 0 };
+  const cpu = async () => Number(/^orch_process_cpu_seconds_total (\S+)/m.exec(await fetch(`${app.url}/metrics`).then((r) => r.text(), () => ''))?.[1] ?? NaN);
+  const cpu0 = await cpu();
   const closed = await loadApp(target, secret, target);
+  const appCpuSeconds = (await cpu()) - cpu0;
   const open = await openLoop(target, secret, target);
   clearInterval(sampler);
   const client = new MongoClient(u.toString());
@@ -195,7 +198,7 @@ async function benchApp(uri: string, dbName: string, writers: number | undefined
   await app.stop();
   if (process.env.BENCH_APP_LOG) writeFileSync(process.env.BENCH_APP_LOG, `${app.logs()}\n${finalMetrics}`);
   await fakes.stop();
-  return { closed, open, stored, peakRss, idleRss, warmupSent: warm.sent };
+  return { closed, open, stored, peakRss, idleRss, warmupSent: warm.sent, appCpuSeconds };
 }
 
 async function main(): Promise<void> {
@@ -218,6 +221,7 @@ async function main(): Promise<void> {
     const c = r.closed;
     console.log(`app (ORCH_INGEST_WRITERS=${label}):`);
     console.log(`  closed loop: ${eps.toFixed(0)} events/s accepted (${c.accepted} in ${c.seconds.toFixed(1)} s, ${c.requests} requests, ${c.failures} non-200); ack p50 ${ms(pct(c.latencies, 50))}, p95 ${ms(pct(c.latencies, 95))}, p99 ${ms(pct(c.latencies, 99))}`);
+    console.log(`  app CPU in the closed loop: ${((r.appCpuSeconds / c.accepted) * 1e6).toFixed(1)} µs per accepted event (${(r.appCpuSeconds / c.seconds).toFixed(2)} of the cores)`);
     console.log(`  open loop:   ${((OPEN_RATE * BATCH)).toFixed(0)} events/s offered, ${r.open.failures} failed; ack p50 ${ms(pct(r.open.latencies, 50))}, p95 ${ms(pct(r.open.latencies, 95))}, p99 ${ms(pct(r.open.latencies, 99))}, max ${ms(r.open.latencies.at(-1) ?? NaN)}`);
     const distinct = r.warmupSent + c.sent + r.open.sent;
     console.log(`  duplicates created: ${r.stored - distinct} (stored ${r.stored}, distinct sent ${distinct}; re-deliveries answered as duplicates: ${c.duplicates})`);
