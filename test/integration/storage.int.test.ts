@@ -53,6 +53,10 @@ describe('storage on the real test servers', () => {
     await ensureIndexes(models, (m) => kept.push(m));
     expect((await coll.indexes()).some((i) => i.name === 'dedupeKey_1')).toBe(false);
     expect(kept).toHaveLength(1);
+    // Two instances starting at once both see the old index; neither start fails.
+    await coll.createIndex({ dedupeKey: 1 }, { unique: true });
+    await Promise.all([ensureIndexes(models), ensureIndexes(models)]);
+    expect((await coll.indexes()).some((i) => i.name === 'dedupeKey_1')).toBe(false);
   });
 
   it('when two approvals are opened for one run step, then only the first exists', async () => {

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { dropIndexIfExists } from '../drop-index.ts';
 
 /** A HubSpot webhook request body exactly as received (for forensics and re-verification). */
 const webhookBatchSchema = new Schema(
@@ -37,5 +38,5 @@ export async function migrateWebhookBatches(model: ReturnType<typeof webhookBatc
   if (!old) return;
   const copies = await coll.aggregate<{ ids: string[] }>([{ $group: { _id: '$sha256', ids: { $push: '$_id' }, n: { $sum: 1 } } }, { $match: { n: { $gt: 1 } } }]).toArray();
   for (const c of copies) await coll.deleteMany({ _id: { $in: [...c.ids].sort().slice(1) as never[] } });
-  await coll.dropIndex('sha256_1');
+  await dropIndexIfExists(coll, 'sha256_1');
 }

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { dropIndexIfExists } from '../drop-index.ts';
 
 export const EVENT_STATUSES = ['received', 'queued', 'processed', 'ignored', 'skipped', 'quarantined', 'failed'] as const;
 
@@ -51,7 +52,7 @@ export async function migrateWebhookEvents(model: ReturnType<typeof webhookEvent
   const derived = { $or: [{ $eq: ['$_id', { $concat: ['evt_', '$dedupeKey'] }] }, { $eq: ['$_id', { $concat: ['evq_', { $substrCP: ['$dedupeKey', 2, 64] }] }] }] };
   const older = await coll.findOne({ $expr: { $not: [derived] } }, { projection: { _id: 1 } });
   if (older) return onKept?.();
-  await coll.dropIndex('dedupeKey_1');
+  await dropIndexIfExists(coll, 'dedupeKey_1');
 }
 
 export type WebhookEventDoc = InferSchemaType<typeof webhookEventSchema>;
