@@ -48,7 +48,13 @@ describe('storage on the real test servers', () => {
     expect(kept.join()).toMatch(/dedupeKey index stays/);
     // Still refusing: an old event's key cannot be stored twice while such events exist.
     await expect(coll.insertOne({ ...old, _id: 'evt_k-old' as never })).rejects.toMatchObject({ code: 11000 });
+    // A key that is not a string does not fail the start either: the index stays.
     await coll.deleteOne({ _id: old._id });
+    await coll.insertOne({ ...old, _id: 'evt_odd' as never, dedupeKey: 5 as never });
+    await ensureIndexes(models, (m) => kept.push(m));
+    expect((await coll.indexes()).some((i) => i.name === 'dedupeKey_1')).toBe(true);
+    await coll.deleteOne({ _id: 'evt_odd' as never });
+    kept.length = 1;
     await coll.insertMany(buildEventDocs([{ nope: true }, { ...old, subscriptionType: 'ticket.creation', eventId: 1, portalId: 1, occurredAt: 1 }], 'whb_3', Date.now()) as never[]);
     await ensureIndexes(models, (m) => kept.push(m));
     expect((await coll.indexes()).some((i) => i.name === 'dedupeKey_1')).toBe(false);

@@ -49,8 +49,10 @@ export async function migrateWebhookEvents(model: ReturnType<typeof webhookEvent
   const coll = model.collection;
   const indexes = await coll.indexes().catch(() => [] as { name?: string }[]);
   if (!indexes.some((i) => i.name === 'dedupeKey_1')) return;
+  // A key that is not a string (never written by orch) keeps the index; $concat would fail on it.
+  const odd = await coll.findOne({ dedupeKey: { $not: { $type: 'string' } } }, { projection: { _id: 1 } });
   const derived = { $or: [{ $eq: ['$_id', { $concat: ['evt_', '$dedupeKey'] }] }, { $eq: ['$_id', { $concat: ['evq_', { $substrCP: ['$dedupeKey', 2, 64] }] }] }] };
-  const older = await coll.findOne({ $expr: { $not: [derived] } }, { projection: { _id: 1 } });
+  const older = odd ?? (await coll.findOne({ $expr: { $not: [derived] } }, { projection: { _id: 1 } }));
   if (older) return onKept?.();
   await dropIndexIfExists(coll, 'dedupeKey_1');
 }
