@@ -15,7 +15,7 @@
  *   BENCH_APP_LOG: a file to write the app's output and its final /metrics to,
  *   BENCH_WARMUP_SECONDS (15): the ceiling's inserts, untimed, before anything is measured (the server's JIT),
  *   BENCH_APP_WARMUP_SECONDS (3): the closed loop, untimed, on each fresh app process before its measured run,
- *   BENCH_SERVER_HEAP_MB (12288): the private server's Java heap
+ *   BENCH_SERVER_HEAP_MB (12288, at most half the machine's memory): the private server's Java heap
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
