@@ -19,6 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { MongoClient } from 'mongodb';
 import { benchDatabase } from './database.ts';
 import { buildEventDocs } from '../src/ingest/store.ts';
@@ -168,7 +169,12 @@ async function benchApp(uri: string, dbName: string, writers: number | undefined
   // Web role: the instance that takes webhooks (DESIGN.md §5); workers process units elsewhere.
   const env = { ORCH_ROLE: 'web', LOG_LEVEL: 'warn', ...(writers ? { ORCH_INGEST_WRITERS: String(writers) } : {}), NODE_OPTIONS: [HEAP_MB > 0 ? `--max-old-space-size=${HEAP_MB}` : '', SEMI_MB > 0 ? `--max-semi-space-size=${SEMI_MB}` : '', process.env.BENCH_APP_NODE_OPTIONS ?? ''].join(' ').trim() };
   const app = await startAppProcess({ fakes, mongoUri: u.toString(), env });
+  // From /proc where there is one: rendering /metrics four times a second took the app's event
+  // loop 2-4 ms each time, which webhooks arriving meanwhile waited for.
   const rss = async () => {
+    const status = await readFile(`/proc/${app.pid()}/status`, 'utf8').catch(() => '');
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    if (kb) return Number(kb[1]) * 1024;
     const text = await fetch(`${app.url}/metrics`).then((r) => r.text(), () => '');
     const m = /^orch_process_resident_memory_bytes (\d+)/m.exec(text);
     return m ? Number(m[1]) : 0;

@@ -38,6 +38,8 @@ export interface AppProcess {
   port: number;
   env: Record<string, string>;
   logs(): string;
+  /** The current process's pid (it changes on restart()). */
+  pid(): number | undefined;
   waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves with the exit code once the current process has exited (signal deaths map to 128+n). */
   exited(): Promise<number>;
@@ -158,6 +160,7 @@ export async function startAppProcess(opts: AppProcessOptions): Promise<AppProce
     port,
     env,
     logs: () => lines.join('\n'),
+    pid: () => child.pid,
     async waitForLog(re, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
