@@ -3,9 +3,9 @@
  * for a fixed time against the real app process and a real database (MONGODB_URI, or a mongo-java-server started
  * here). Prints accepted events/s, ack latency percentiles, duplicates created, the app's peak RSS,
  * and the ceiling: bare insertMany of the same documents with the same unique dedupe index at the
- * same concurrency on the same database. Then an open-loop phase: BENCH_OPEN_RATE batches per second
- * (default 20, i.e. 2,000 events/s) sent on a fixed schedule whatever the answers, latency counted
- * from each batch's scheduled send time (no coordinated omission).
+ * same concurrency on the same database. And an open-loop phase (first, by default): BENCH_OPEN_RATE
+ * batches per second (default 20, i.e. 2,000 events/s) sent on a fixed schedule whatever the answers,
+ * latency counted from each batch's scheduled send time (no coordinated omission).
  *   BENCH_SECONDS (default 20), BENCH_CONCURRENCY (10), BENCH_BATCH (100), BENCH_REDELIVER (0.05),
  *   BENCH_OPEN_SECONDS (10), BENCH_OPEN_RATE (20), BENCH_WRITERS (ORCH_INGEST_WRITERS values to
  *   compare, comma-separated; default: the app's default),
@@ -15,11 +15,14 @@
  *   BENCH_APP_LOG: a file to write the app's output and its final /metrics to,
  *   BENCH_WARMUP_SECONDS (15): the ceiling's inserts, untimed, before anything is measured (the server's JIT),
  *   BENCH_APP_WARMUP_SECONDS (3): the closed loop, untimed, on each fresh app process before its measured run,
- *   BENCH_SERVER_HEAP_MB (12288, at most half the machine's memory): the private server's Java heap
+ *   BENCH_SERVER_HEAP_MB (12288, at most half the machine's memory): the private server's Java heap,
+ *   BENCH_OPEN_FIRST (1: the open loop before the closed loop, on the fresh database; 0: after it),
+ *   BENCH_OPEN_TRACE=1: each open-loop request over 25 ms, and the sender's own GCs over 3 ms
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { MongoClient } from 'mongodb';
 import { benchDatabase } from './database.ts';
 import { buildEventDocs } from '../src/ingest/store.ts';
@@ -99,6 +102,11 @@ async function loadApp(url: string, secret: string, signedUrl: string, duration 
 
 /** Open loop: one batch every 1000/OPEN_RATE ms on a fixed schedule; latency from the scheduled time. */
 async function openLoop(url: string, secret: string, signedUrl: string) {
+  // BENCH_OPEN_TRACE=1 also names the sender's own collections over 3 ms: its delays count too.
+  const gcs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.duration > 3) console.log(`sender gc: ${new Date(performance.timeOrigin + e.startTime).toISOString()} ${e.duration.toFixed(1)} ms`);
+  });
+  if (process.env.BENCH_OPEN_TRACE) gcs.observe({ entryTypes: ['gc'] });
   const latencies: number[] = [];
   let failures = 0;
   let sent = 0;
@@ -131,6 +139,7 @@ async function openLoop(url: string, secret: string, signedUrl: string) {
     );
   }
   await Promise.all(inflight);
+  gcs.disconnect();
   latencies.sort((a, b) => a - b);
   return { latencies, failures, sent };
 }
@@ -189,10 +198,15 @@ async function benchApp(uri: string, dbName: string, writers: number | undefined
   // A web instance runs for days: its JIT is warm. Warm-up events count for duplicates, not for speed.
   const warm = APP_WARMUP_SECONDS > 0 ? await loadApp(target, secret, target, APP_WARMUP_SECONDS) : { sent: 0 };
   const cpu = async () => Number(/^orch_process_cpu_seconds_total (\S+)/m.exec(await fetch(`${app.url}/metrics`).then((r) => r.text(), () => ''))?.[1] ?? NaN);
+  // The open loop first, on the fresh database: after the closed loop the in-memory server holds its
+  // half-million documents, and each of its collection cycles then marks gigabytes on the cores the
+  // app shares (open-loop p50 6 -> 15 ms in some runs). A real mongod's insert latency does not grow so.
+  const openFirst = (process.env.BENCH_OPEN_FIRST ?? '1') === '1';
+  const earlyOpen = openFirst ? await openLoop(target, secret, target) : undefined;
   const cpu0 = await cpu();
   const closed = await loadApp(target, secret, target);
   const appCpuSeconds = (await cpu()) - cpu0;
-  const open = await openLoop(target, secret, target);
+  const open = earlyOpen ?? (await openLoop(target, secret, target));
   clearInterval(sampler);
   const client = new MongoClient(u.toString());
   await client.connect();
@@ -211,7 +225,8 @@ async function main(): Promise<void> {
   const db = await benchDatabase();
   const uri = db.uri;
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  console.log(`ingest bench on ${db.kind}: ${SECONDS} s closed loop at ${CONCURRENCY} concurrent senders, then ${OPEN_SECONDS} s open loop at ${OPEN_RATE} batches/s; ${BATCH} events per batch, ${(REDELIVER * 100).toFixed(0)}% re-deliveries, app heap cap ${HEAP_MB ? `${HEAP_MB} MB` : 'Node default'}, semi-space ${SEMI_MB ? `${SEMI_MB} MB` : 'V8 default'}`);
+  const order = (process.env.BENCH_OPEN_FIRST ?? '1') === '1' ? `${OPEN_SECONDS} s open loop at ${OPEN_RATE} batches/s, then ${SECONDS} s closed loop at ${CONCURRENCY} concurrent senders` : `${SECONDS} s closed loop at ${CONCURRENCY} concurrent senders, then ${OPEN_SECONDS} s open loop at ${OPEN_RATE} batches/s`;
+  console.log(`ingest bench on ${db.kind}: ${order}; ${BATCH} events per batch, ${(REDELIVER * 100).toFixed(0)}% re-deliveries, app heap cap ${HEAP_MB ? `${HEAP_MB} MB` : 'Node default'}, semi-space ${SEMI_MB ? `${SEMI_MB} MB` : 'V8 default'}`);
   // The server's JIT warms for tens of seconds: unwarmed, the ceiling measured first ran a third
   // slower than the same inserts a minute later, and each app configuration ran faster than the one before.
   if (WARMUP_SECONDS > 0) await ceiling(uri, `bench_warmup_${randomBytes(4).toString('hex')}`, WARMUP_SECONDS);
