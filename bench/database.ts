@@ -5,7 +5,7 @@ import { startJavaMongo } from '../src/db/java-mongo.ts';
  * The server a benchmark runs against: MONGODB_URI when set, else a private mongo-java-server (the
  * test bed's, in memory). `kind` is printed with the figures. stop() ends the private server.
  */
-export async function benchDatabase(): Promise<{ uri: string; kind: string; stop(): Promise<void> }> {
+export async function benchDatabase(): Promise<{ uri: string; kind: string; pid?: number; stop(): Promise<void> }> {
   if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, kind: 'MONGODB_URI', stop: async () => undefined };
   // BENCH_JVM_OPTS: the server's JVM options instead of the default (full JIT, ZGC), e.g. '-XX:+UseParallelGC'.
   const jvmArgs = process.env.BENCH_JVM_OPTS?.split(/\s+/).filter(Boolean);
@@ -14,5 +14,5 @@ export async function benchDatabase(): Promise<{ uri: string; kind: string; stop
   // which the open loop then measured.
   const heapMb = Number(process.env.BENCH_SERVER_HEAP_MB ?? Math.min(12_288, Math.floor(totalmem() / 2 ** 21)));
   const server = await startJavaMongo({ heapMb, fullJit: true, ...(jvmArgs ? { jvmArgs } : {}) });
-  return { uri: server.uri, kind: 'mongo-java-server 1.47 (memory backend, test bed)', stop: server.stop };
+  return { uri: server.uri, kind: 'mongo-java-server 1.47 (memory backend, test bed)', ...(server.pid ? { pid: server.pid } : {}), stop: server.stop };
 }

@@ -13,7 +13,8 @@
  *   BENCH_APP_SEMI_MB (32: --max-semi-space-size=32, as docs/operations.md recommends; 0 = V8's default),
  *   BENCH_APP_NODE_OPTIONS: more Node options for the app process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof),
  *   BENCH_APP_LOG: a file to write the app's output and its final /metrics to,
- *   BENCH_WARMUP_SECONDS (15): the ceiling's inserts, untimed, before anything is measured (the server's JIT),
+ *   BENCH_WARMUP_SECONDS (60): the ceiling's inserts, untimed, before anything is measured (the server's JIT);
+ *   each phase then starts once the server is idle,
  *   BENCH_APP_WARMUP_SECONDS (3): the closed loop, untimed, on each fresh app process before its measured run,
  *   BENCH_SERVER_HEAP_MB (12288, at most half the machine's memory): the private server's Java heap,
  *   BENCH_OPEN_FIRST (1: the open loop before the closed loop, on the fresh database; 0: after it),
@@ -41,7 +42,7 @@ const HEAP_MB = Number(process.env.BENCH_APP_HEAP_MB ?? 200);
 const SEMI_MB = Number(process.env.BENCH_APP_SEMI_MB ?? 32);
 const OPEN_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 10);
 const OPEN_RATE = Number(process.env.BENCH_OPEN_RATE ?? 20);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 15);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 60);
 const APP_WARMUP_SECONDS = Number(process.env.BENCH_APP_WARMUP_SECONDS ?? 3);
 const WRITERS = (process.env.BENCH_WRITERS ?? '').split(',').filter(Boolean).map(Number);
 
@@ -171,6 +172,28 @@ async function ceiling(uri: string, dbName: string, duration = SECONDS) {
   return { seconds, inserted, latencies };
 }
 
+/**
+ * Waits until the private server is idle (under 10% of a core over half a second, at most 20 s):
+ * a phase that starts while the server still collects the previous phase's dropped documents
+ * measures that collection. No-op without a pid (MONGODB_URI) or /proc.
+ */
+async function settle(pid: number | undefined): Promise<void> {
+  if (!pid) return;
+  const ticks = async () => {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
+  };
+  const deadline = Date.now() + 20_000;
+  let before = await ticks();
+  while (Number.isFinite(before) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await ticks();
+    if (now - before < 5) return;
+    before = now;
+  }
+}
+
 async function benchApp(uri: string, dbName: string, writers: number | undefined) {
   const u = new URL(uri);
   u.pathname = `/${dbName}`;
@@ -231,10 +254,12 @@ async function main(): Promise<void> {
   // slower than the same inserts a minute later, and each app configuration ran faster than the one before.
   if (WARMUP_SECONDS > 0) await ceiling(uri, `bench_warmup_${randomBytes(4).toString('hex')}`, WARMUP_SECONDS);
   // The ceiling first, on the empty server, like each configuration after it; and again at the end.
+  await settle(db.pid);
   const c = await ceiling(uri, `bench_ceiling_${randomBytes(4).toString('hex')}`);
   const results: { writers: string; eps: number; r: Awaited<ReturnType<typeof benchApp>> }[] = [];
   for (const w of WRITERS.length ? WRITERS : [undefined]) {
     const dbName = `bench_ingest_${randomBytes(4).toString('hex')}`;
+    await settle(db.pid);
     const r = await benchApp(uri, dbName, w);
     const eps = r.closed.accepted / r.closed.seconds;
     const label = w === undefined ? 'default' : String(w);
@@ -248,6 +273,7 @@ async function main(): Promise<void> {
     console.log(`  duplicates created: ${r.stored - distinct} (stored ${r.stored}, distinct sent ${distinct}; re-deliveries answered as duplicates: ${c.duplicates})`);
     console.log(`  peak RSS of the app process: ${(r.peakRss / 1024 / 1024).toFixed(0)} MB (idle after start: ${(r.idleRss / 1024 / 1024).toFixed(0)} MB)`);
   }
+  await settle(db.pid);
   const after = await ceiling(uri, `bench_ceiling_${randomBytes(4).toString('hex')}`);
   // The higher of the two: the ratio is never flattered by a ceiling measured on a colder server.
   const ceilingEps = Math.max(c.inserted / c.seconds, after.inserted / after.seconds);

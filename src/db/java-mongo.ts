@@ -75,6 +75,8 @@ export async function prepareJavaMongo(progress: (line: string) => void = (l) =>
 export interface JavaMongo {
   uri: string;
   port: number;
+  /** The server process (benchmarks watch its CPU). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -115,6 +117,7 @@ export async function startJavaMongo(opts: { h2File?: string; port?: number; hea
   return {
     uri: `${uri}/`,
     port,
+    pid: child.pid,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
