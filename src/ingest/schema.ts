@@ -90,10 +90,8 @@ function describe(error: z.ZodError): string {
     .join('; ');
 }
 
-/** The schema a raw element claims by its subscription type (its action), so a bad one is checked in full. */
-function claimedSchema(raw: unknown) {
-  const sub = (raw as { subscriptionType?: unknown } | null)?.subscriptionType;
-  const action = typeof sub === 'string' ? sub.split('.')[1] : undefined;
+/** The schema a raw element claims by its action, so a bad one is checked in full. */
+function claimedSchema(action: string | undefined) {
   return action && (ACTIONS as readonly string[]).includes(action) ? schemaFor(action) : base;
 }
 
@@ -115,7 +113,7 @@ export function classifyEvent(raw: unknown): Classified {
   }
   const b = base.safeParse(raw);
   if (!b.success) {
-    const full = claimedSchema(raw).safeParse(raw);
+    const full = claimedSchema(action).safeParse(raw);
     return { kind: 'malformed', raw, reason: describe(full.success ? b.error : full.error) };
   }
   return { kind: 'unknown', event: toStrings(b.data) as BaseEvent, reason: `unknown subscription type ${b.data.subscriptionType}` };

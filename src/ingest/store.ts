@@ -210,7 +210,7 @@ async function insertRawBatches(models: StoreModels, docs: { _id: string; sha256
 }
 
 /**
- * Durable before the 200 (invariant 1): the raw batches and every event are written, then one inbox
+ * Durable before the 200 (invariant 1): every event is written, then the raw batches and one inbox
  * document per batch naming its objects (all of them, new or re-delivered, so a crash between the
  * writes is healed by HubSpot's re-delivery). Re-deliveries hit the unique dedupe key (the event
  * _id) and are counted. Several requests' batches share the writes (see createBatchWriter): the events, then the raw batches and the inbox together.
