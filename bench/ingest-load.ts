@@ -1,0 +1,231 @@
+/**
+ * The load of `npm run bench:ingest` (bench/ingest.ts): HubSpot-shaped batches sent to the app
+ * (closed loop, open loop) or inserted straight into the database (the ceilings), and `settle()`.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { MongoClient } from 'mongodb';
+import mongoose from 'mongoose';
+import { createModels, ensureIndexes } from '../src/db/models/index.ts';
+import { buildEventDocs, storeBatches } from '../src/ingest/store.ts';
+import { signHubSpotV3 } from '../test/helpers/signing.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const BATCH = Number(process.env.BENCH_BATCH ?? 100);
+const REDELIVER = Number(process.env.BENCH_REDELIVER ?? 0.05);
+const OBJECTS = 5000;
+const OPEN_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 10);
+const OPEN_RATE = Number(process.env.BENCH_OPEN_RATE ?? 20);
+
+let eventSeq = 1;
+export function makeBatch(): Record<string, unknown>[] {
+  const now = Date.now();
+  return Array.from({ length: BATCH }, (_, i) => ({
+    eventId: eventSeq++,
+    subscriptionId: 4849549,
+    portalId: 62515,
+    appId: 25681700,
+    occurredAt: now + i,
+    subscriptionType: 'company.propertyChange',
+    attemptNumber: 0,
+    objectId: 100_000 + Math.floor(Math.random() * OBJECTS),
+    propertyName: i % 2 ? 'industry' : 'name',
+    propertyValue: `v${eventSeq}`,
+    changeSource: 'CRM_UI',
+  }));
+}
+
+export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+export async function loadApp(url: string, secret: string, signedUrl: string, duration = SECONDS) {
+  const latencies: number[] = [];
+  let accepted = 0;
+  let duplicates = 0;
+  let failures = 0;
+  let sent = 0;
+  const recent: string[] = [];
+  const deadline = Date.now() + duration * 1000;
+  async function worker() {
+    while (Date.now() < deadline) {
+      // A share of HubSpot's re-deliveries: same events, next attemptNumber.
+      const again = recent.length && Math.random() < REDELIVER ? recent[Math.floor(Math.random() * recent.length)] : undefined;
+      const body = again ?? JSON.stringify(makeBatch());
+      if (!again) {
+        recent.push(body);
+        if (recent.length > 50) recent.shift();
+      }
+      const headers = signHubSpotV3({ secret, url: signedUrl, body });
+      const t0 = performance.now();
+      const res = await fetch(url, { method: 'POST', headers, body });
+      const json = (await res.json()) as { accepted?: number; duplicates?: number };
+      latencies.push(performance.now() - t0);
+      sent += again ? 0 : BATCH;
+      if (res.status !== 200) failures++;
+      accepted += json.accepted ?? 0;
+      duplicates += json.duplicates ?? 0;
+    }
+  }
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { seconds, accepted, duplicates, failures, sent, requests: latencies.length, latencies };
+}
+
+/**
+ * Open loop: one batch every 1000/OPEN_RATE ms on a fixed schedule whatever the answers, latency
+ * counted from each batch's scheduled time (no coordinated omission). `send(i)` sends batch i and
+ * resolves true when it was accepted; what it needs is made by `prepare(i)` before the clock starts,
+ * so the sender's own work does not delay the schedule.
+ */
+async function schedule<T>(prepare: (i: number) => T, send: (x: T) => Promise<boolean>) {
+  // BENCH_OPEN_TRACE=1 also names the sender's own collections over 3 ms: its delays count too.
+  const gcs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.duration > 3) console.log(`sender gc: ${new Date(performance.timeOrigin + e.startTime).toISOString()} ${e.duration.toFixed(1)} ms`);
+  });
+  if (process.env.BENCH_OPEN_TRACE) gcs.observe({ entryTypes: ['gc'] });
+  const latencies: number[] = [];
+  let failures = 0;
+  const interval = 1000 / OPEN_RATE;
+  const total = Math.round(OPEN_SECONDS * OPEN_RATE);
+  const prepared = Array.from({ length: total }, (_, i) => prepare(i));
+  const start = performance.now() + 50;
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const scheduled = start + i * interval;
+    const wait = scheduled - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(
+      send(prepared[i] as T).then(
+        (ok) => {
+          const lat = performance.now() - scheduled;
+          latencies.push(lat);
+          if (process.env.BENCH_OPEN_TRACE && lat > 25) console.log(`slow: ${new Date(Date.now() - lat).toISOString()} ${lat.toFixed(1)} ms`);
+          if (!ok) failures++;
+        },
+        () => void failures++,
+      ),
+    );
+  }
+  await Promise.all(inflight);
+  gcs.disconnect();
+  latencies.sort((a, b) => a - b);
+  return { latencies, failures, sent: total * BATCH };
+}
+
+/** The app's open loop: signed webhook batches to the app. */
+export function openLoop(url: string, secret: string, signedUrl: string) {
+  return schedule(
+    () => {
+      const body = JSON.stringify(makeBatch());
+      return { body, headers: signHubSpotV3({ secret, url: signedUrl, body }) };
+    },
+    async ({ body, headers }) => {
+      const res = await fetch(url, { method: 'POST', headers, body });
+      await res.arrayBuffer();
+      return res.status === 200;
+    },
+  );
+}
+
+/**
+ * The same schedule of batches inserted straight into the database (the open-loop floor): what the
+ * server and the box alone give at that rate, which no app in front of them can beat.
+ */
+export async function openLoopDirect(uri: string, dbName: string) {
+  const client = new MongoClient(uri, { maxPoolSize: CONCURRENCY + 2 });
+  await client.connect();
+  const coll = client.db(dbName).collection('floor_events');
+  await client.db(dbName).createCollection('floor_events');
+  try {
+    return await schedule(
+      () => buildEventDocs(makeBatch(), `whb_${randomBytes(6).toString('hex')}`, Date.now()),
+      async (docs) => (await coll.insertMany(docs as never[], { ordered: false })).insertedCount === docs.length,
+    );
+  } finally {
+    await client.db(dbName).dropDatabase();
+    await client.close();
+  }
+}
+
+export async function ceiling(uri: string, dbName: string, duration = SECONDS) {
+  const client = new MongoClient(uri, { maxPoolSize: CONCURRENCY + 2 });
+  await client.connect();
+  const coll = client.db(dbName).collection('ceiling_events');
+  // The same unique dedupe index as the app's: the _id, which is made from the event's dedupe key.
+  await client.db(dbName).createCollection('ceiling_events');
+  let inserted = 0;
+  const latencies: number[] = [];
+  const deadline = Date.now() + duration * 1000;
+  async function worker() {
+    while (Date.now() < deadline) {
+      const docs = buildEventDocs(makeBatch(), `whb_${randomBytes(6).toString('hex')}`, Date.now());
+      const t0 = performance.now();
+      const r = await coll.insertMany(docs as never[], { ordered: false });
+      latencies.push(performance.now() - t0);
+      inserted += r.insertedCount;
+    }
+  }
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  await client.db(dbName).dropDatabase();
+  await client.close();
+  latencies.sort((a, b) => a - b);
+  return { seconds, inserted, latencies };
+}
+
+/**
+ * The app's own writes without HTTP: `storeBatches` (each batch's events, its raw body and its inbox
+ * entry, as the webhook route writes them before its 200) called straight from here, 10 in flight.
+ * Between the ceiling (the events alone) and the app: what the durable writes cost the server.
+ */
+export async function storeCeiling(uri: string, dbName: string, duration = SECONDS) {
+  const u = new URL(uri);
+  u.pathname = `/${dbName}`;
+  const conn = await mongoose.createConnection(u.toString(), { maxPoolSize: CONCURRENCY + 2 }).asPromise();
+  const models = createModels(conn);
+  await ensureIndexes(models);
+  let accepted = 0;
+  const deadline = Date.now() + duration * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < deadline) {
+        const items = makeBatch();
+        const text = JSON.stringify(items);
+        const [r] = await storeBatches(models, [{ body: Buffer.from(text), text, items, signatureVersion: 'v3', receivedAt: Date.now() }]);
+        accepted += r?.accepted ?? 0;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  await conn.dropDatabase();
+  await conn.close();
+  return { seconds, accepted };
+}
+
+/**
+ * Waits until the private server is idle (under 10% of a core over half a second, at most 20 s):
+ * a phase that starts while the server still collects the previous phase's dropped documents
+ * measures that collection. No-op without a pid (MONGODB_URI) or /proc.
+ */
+export async function settle(pid: number | undefined): Promise<void> {
+  if (!pid) return;
+  const ticks = async () => {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
+  };
+  const deadline = Date.now() + 20_000;
+  let before = await ticks();
+  while (Number.isFinite(before) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await ticks();
+    if (now - before < 5) return;
+    before = now;
+  }
+}
+
