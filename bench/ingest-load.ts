@@ -8,7 +8,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { MongoClient } from 'mongodb';
 import mongoose from 'mongoose';
 import { createModels, ensureIndexes } from '../src/db/models/index.ts';
-import { buildEventDocs, storeBatches } from '../src/ingest/store.ts';
+import { buildEventDocs, createBatchWriter } from '../src/ingest/store.ts';
 import { signHubSpotV3 } from '../test/helpers/signing.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -178,16 +178,19 @@ export async function ceiling(uri: string, dbName: string, duration = SECONDS) {
 }
 
 /**
- * The app's own writes without HTTP: `storeBatches` (each batch's events, its raw body and its inbox
- * entry, as the webhook route writes them before its 200) called straight from here, 10 in flight.
+ * The app's own writes without HTTP: the webhook route's batch writer (each batch's events, its raw
+ * body and its inbox entry, grouped as the route groups them before its 200) fed straight from here
+ * by 10 concurrent senders.
  * Between the ceiling (the events alone) and the app: what the durable writes cost the server.
  */
 export async function storeCeiling(uri: string, dbName: string, duration = SECONDS) {
   const u = new URL(uri);
   u.pathname = `/${dbName}`;
-  const conn = await mongoose.createConnection(u.toString(), { maxPoolSize: CONCURRENCY + 2 }).asPromise();
+  // The app's pool size (src/db/connection.ts).
+  const conn = await mongoose.createConnection(u.toString(), { maxPoolSize: 30 }).asPromise();
   const models = createModels(conn);
   await ensureIndexes(models);
+  const writer = createBatchWriter(models);
   let accepted = 0;
   const deadline = Date.now() + duration * 1000;
   const t0 = performance.now();
@@ -196,8 +199,8 @@ export async function storeCeiling(uri: string, dbName: string, duration = SECON
       while (Date.now() < deadline) {
         const items = makeBatch();
         const text = JSON.stringify(items);
-        const [r] = await storeBatches(models, [{ body: Buffer.from(text), text, items, signatureVersion: 'v3', receivedAt: Date.now() }]);
-        accepted += r?.accepted ?? 0;
+        const r = await writer.store({ body: Buffer.from(text), text, items, signatureVersion: 'v3', receivedAt: Date.now() });
+        accepted += r.accepted;
       }
     }),
   );

@@ -7,7 +7,7 @@
  * batches per second (default 20, i.e. 2,000 events/s) sent on a fixed schedule whatever the answers,
  * latency counted from each batch's scheduled send time (no coordinated omission), and its floor: the
  * same schedule of batches inserted straight into the database; and the app's own writes (events, raw
- * body, inbox entry: `storeBatches`) called without HTTP. bench/ingest-load.ts has the load.
+ * body, inbox entry, through the route's batch writer) without HTTP. bench/ingest-load.ts has the load.
  *   BENCH_SECONDS (default 20), BENCH_CONCURRENCY (10), BENCH_BATCH (100), BENCH_REDELIVER (0.05),
  *   BENCH_OPEN_SECONDS (10), BENCH_OPEN_RATE (20), BENCH_WRITERS (ORCH_INGEST_WRITERS values to
  *   compare, comma-separated; default: the app's default),
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   // The higher of the two: the ratio is never flattered by a ceiling measured on a colder server.
   const ceilingEps = Math.max(c.inserted / c.seconds, after.inserted / after.seconds);
   console.log(`ceiling: ${ceilingEps.toFixed(0)} events/s, the higher of before (${(c.inserted / c.seconds).toFixed(0)}) and after (${(after.inserted / after.seconds).toFixed(0)}) the app (bare insertMany of the same documents, unique by their _id (the dedupe key) as in the app, ${CONCURRENCY} in flight; p50 ${ms(pct(c.latencies, 50))}, p99 ${ms(pct(c.latencies, 99))})`);
-  console.log(`the app's writes without HTTP: ${storeEps.toFixed(0)} events/s, the higher of before (${(st.accepted / st.seconds).toFixed(0)}) and after (${(stAfter.accepted / stAfter.seconds).toFixed(0)}) the app (storeBatches called straight from the bench, ${CONCURRENCY} in flight: each batch's events, raw body and inbox entry) = ${((storeEps / ceilingEps) * 100).toFixed(0)}% of the ceiling`);
+  console.log(`the app's writes without HTTP: ${storeEps.toFixed(0)} events/s, the higher of before (${(st.accepted / st.seconds).toFixed(0)}) and after (${(stAfter.accepted / stAfter.seconds).toFixed(0)}) the app (the route's batch writer fed straight from the bench by ${CONCURRENCY} senders: each batch's events, raw body and inbox entry) = ${((storeEps / ceilingEps) * 100).toFixed(0)}% of the ceiling`);
   for (const x of results) {
     console.log(`ratio (writers=${x.writers}): ${((x.eps / ceilingEps) * 100).toFixed(0)}% of the ceiling (target >= 70%; ${((x.eps / storeEps) * 100).toFixed(0)}% of its writes without HTTP); open-loop p99 ${ms(pct(x.r.open.latencies, 99))} (target <= 25 ms; the database alone: ${ms(pct(floor.latencies, 99))}); peak RSS ${(x.r.peakRss / 1024 / 1024).toFixed(0)} MB (target <= 300 MB)`);
   }
