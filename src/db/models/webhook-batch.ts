@@ -1,5 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
-import { dropIndexIfExists } from '../drop-index.ts';
+import { dropIndexIfExists, findIndex } from '../indexes.ts';
 
 /** A HubSpot webhook request body exactly as received (for forensics and re-verification). */
 const webhookBatchSchema = new Schema(
@@ -33,9 +33,8 @@ export const webhookBatchModel = (conn: Connection) => conn.model('WebhookBatch'
  */
 export async function migrateWebhookBatches(model: ReturnType<typeof webhookBatchModel>): Promise<void> {
   const coll = model.collection;
-  const indexes = await coll.indexes().catch(() => [] as { name?: string; unique?: boolean }[]);
-  const old = indexes.find((i) => i.name === 'sha256_1' && !i.unique);
-  if (!old) return;
+  const old = await findIndex(coll, 'sha256_1');
+  if (!old || old.unique) return;
   const copies = await coll.aggregate<{ ids: string[] }>([{ $group: { _id: '$sha256', ids: { $push: '$_id' }, n: { $sum: 1 } } }, { $match: { n: { $gt: 1 } } }]).toArray();
   for (const c of copies) await coll.deleteMany({ _id: { $in: [...c.ids].sort().slice(1) as never[] } });
   await dropIndexIfExists(coll, 'sha256_1');

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
-import { dropIndexIfExists } from '../drop-index.ts';
+import { dropIndexIfExists, findIndex } from '../indexes.ts';
 
 export const EVENT_STATUSES = ['received', 'queued', 'processed', 'ignored', 'skipped', 'quarantined', 'failed'] as const;
 
@@ -47,8 +47,7 @@ webhookEventSchema.index({ batchId: 1 });
  */
 export async function migrateWebhookEvents(model: ReturnType<typeof webhookEventModel>, onKept?: () => void): Promise<void> {
   const coll = model.collection;
-  const indexes = await coll.indexes().catch(() => [] as { name?: string }[]);
-  if (!indexes.some((i) => i.name === 'dedupeKey_1')) return;
+  if (!(await findIndex(coll, 'dedupeKey_1'))) return;
   // A key that is not a string (never written by orch) keeps the index; $concat would fail on it.
   const odd = await coll.findOne({ dedupeKey: { $not: { $type: 'string' } } }, { projection: { _id: 1 } });
   const derived = { $or: [{ $eq: ['$_id', { $concat: ['evt_', '$dedupeKey'] }] }, { $eq: ['$_id', { $concat: ['evq_', { $substrCP: ['$dedupeKey', 2, 64] }] }] }] };
