@@ -5,8 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Collection } from 'mongodb';
 import mongoose from 'mongoose';
+import { MONGO_POOL_SIZE } from '../src/db/connection.ts';
 import { createModels, ensureIndexes } from '../src/db/models/index.ts';
 import { buildEventDocs, createBatchWriter } from '../src/ingest/store.ts';
 import { signHubSpotV3 } from '../test/helpers/signing.ts';
@@ -39,6 +40,33 @@ export function makeBatch(): Record<string, unknown>[] {
 
 export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
+/** A batch as the app stores its events. */
+const eventDocs = () => buildEventDocs(makeBatch(), `whb_${randomBytes(6).toString('hex')}`, Date.now());
+
+/** CONCURRENCY senders, each calling `send` again as soon as it returns, for `duration` seconds; the seconds it took. */
+async function closedLoop(duration: number, send: () => Promise<void>): Promise<number> {
+  const deadline = Date.now() + duration * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < deadline) await send();
+    }),
+  );
+  return (performance.now() - t0) / 1000;
+}
+
+/** A collection in a database of its own (unique by `_id` only, like the app's events), dropped afterwards. */
+async function withScratchCollection<T>(uri: string, dbName: string, fn: (coll: Collection) => Promise<T>): Promise<T> {
+  const client = new MongoClient(uri, { maxPoolSize: CONCURRENCY + 2 });
+  await client.connect();
+  try {
+    return await fn(await client.db(dbName).createCollection('events'));
+  } finally {
+    await client.db(dbName).dropDatabase();
+    await client.close();
+  }
+}
+
 export async function loadApp(url: string, secret: string, signedUrl: string, duration = SECONDS) {
   const latencies: number[] = [];
   let accepted = 0;
@@ -46,30 +74,24 @@ export async function loadApp(url: string, secret: string, signedUrl: string, du
   let failures = 0;
   let sent = 0;
   const recent: string[] = [];
-  const deadline = Date.now() + duration * 1000;
-  async function worker() {
-    while (Date.now() < deadline) {
-      // A share of HubSpot's re-deliveries: same events, next attemptNumber.
-      const again = recent.length && Math.random() < REDELIVER ? recent[Math.floor(Math.random() * recent.length)] : undefined;
-      const body = again ?? JSON.stringify(makeBatch());
-      if (!again) {
-        recent.push(body);
-        if (recent.length > 50) recent.shift();
-      }
-      const headers = signHubSpotV3({ secret, url: signedUrl, body });
-      const t0 = performance.now();
-      const res = await fetch(url, { method: 'POST', headers, body });
-      const json = (await res.json()) as { accepted?: number; duplicates?: number };
-      latencies.push(performance.now() - t0);
-      sent += again ? 0 : BATCH;
-      if (res.status !== 200) failures++;
-      accepted += json.accepted ?? 0;
-      duplicates += json.duplicates ?? 0;
+  const seconds = await closedLoop(duration, async () => {
+    // A share of HubSpot's re-deliveries: same events, next attemptNumber.
+    const again = recent.length && Math.random() < REDELIVER ? recent[Math.floor(Math.random() * recent.length)] : undefined;
+    const body = again ?? JSON.stringify(makeBatch());
+    if (!again) {
+      recent.push(body);
+      if (recent.length > 50) recent.shift();
     }
-  }
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = (performance.now() - t0) / 1000;
+    const headers = signHubSpotV3({ secret, url: signedUrl, body });
+    const t0 = performance.now();
+    const res = await fetch(url, { method: 'POST', headers, body });
+    const json = (await res.json()) as { accepted?: number; duplicates?: number };
+    latencies.push(performance.now() - t0);
+    sent += again ? 0 : BATCH;
+    if (res.status !== 200) failures++;
+    accepted += json.accepted ?? 0;
+    duplicates += json.duplicates ?? 0;
+  });
   latencies.sort((a, b) => a - b);
   return { seconds, accepted, duplicates, failures, sent, requests: latencies.length, latencies };
 }
@@ -134,78 +156,49 @@ export function openLoop(url: string, secret: string, signedUrl: string) {
  * The same schedule of batches inserted straight into the database (the open-loop floor): what the
  * server and the box alone give at that rate, which no app in front of them can beat.
  */
-export async function openLoopDirect(uri: string, dbName: string) {
-  const client = new MongoClient(uri, { maxPoolSize: CONCURRENCY + 2 });
-  await client.connect();
-  const coll = client.db(dbName).collection('floor_events');
-  await client.db(dbName).createCollection('floor_events');
-  try {
-    return await schedule(
-      () => buildEventDocs(makeBatch(), `whb_${randomBytes(6).toString('hex')}`, Date.now()),
-      async (docs) => (await coll.insertMany(docs as never[], { ordered: false })).insertedCount === docs.length,
-    );
-  } finally {
-    await client.db(dbName).dropDatabase();
-    await client.close();
-  }
+export function openLoopDirect(uri: string, dbName: string) {
+  return withScratchCollection(uri, dbName, (coll) =>
+    schedule(eventDocs, async (docs) => (await coll.insertMany(docs as never[], { ordered: false })).insertedCount === docs.length),
+  );
 }
 
-export async function ceiling(uri: string, dbName: string, duration = SECONDS) {
-  const client = new MongoClient(uri, { maxPoolSize: CONCURRENCY + 2 });
-  await client.connect();
-  const coll = client.db(dbName).collection('ceiling_events');
-  // The same unique dedupe index as the app's: the _id, which is made from the event's dedupe key.
-  await client.db(dbName).createCollection('ceiling_events');
-  let inserted = 0;
-  const latencies: number[] = [];
-  const deadline = Date.now() + duration * 1000;
-  async function worker() {
-    while (Date.now() < deadline) {
-      const docs = buildEventDocs(makeBatch(), `whb_${randomBytes(6).toString('hex')}`, Date.now());
+/** The ceiling: bare insertMany of the app's event documents, CONCURRENCY in flight. */
+export function ceiling(uri: string, dbName: string, duration = SECONDS) {
+  return withScratchCollection(uri, dbName, async (coll) => {
+    let inserted = 0;
+    const latencies: number[] = [];
+    const seconds = await closedLoop(duration, async () => {
+      const docs = eventDocs();
       const t0 = performance.now();
       const r = await coll.insertMany(docs as never[], { ordered: false });
       latencies.push(performance.now() - t0);
       inserted += r.insertedCount;
-    }
-  }
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = (performance.now() - t0) / 1000;
-  await client.db(dbName).dropDatabase();
-  await client.close();
-  latencies.sort((a, b) => a - b);
-  return { seconds, inserted, latencies };
+    });
+    latencies.sort((a, b) => a - b);
+    return { seconds, inserted, latencies };
+  });
 }
 
 /**
  * The app's own writes without HTTP: the webhook route's batch writer (each batch's events, its raw
- * body and its inbox entry, grouped as the route groups them before its 200) fed straight from here
- * by 10 concurrent senders.
+ * body and its inbox entry, grouped as the route groups them before its 200, on the app's pool size)
+ * fed straight from here by CONCURRENCY senders.
  * Between the ceiling (the events alone) and the app: what the durable writes cost the server.
  */
 export async function storeCeiling(uri: string, dbName: string, duration = SECONDS) {
   const u = new URL(uri);
   u.pathname = `/${dbName}`;
-  // The app's pool size (src/db/connection.ts).
-  const conn = await mongoose.createConnection(u.toString(), { maxPoolSize: 30 }).asPromise();
+  const conn = await mongoose.createConnection(u.toString(), { maxPoolSize: MONGO_POOL_SIZE }).asPromise();
   const models = createModels(conn);
   await ensureIndexes(models);
   const writer = createBatchWriter(models);
   let accepted = 0;
-  const deadline = Date.now() + duration * 1000;
-  const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < deadline) {
-        const items = makeBatch();
-        const text = JSON.stringify(items);
-        const r = await writer.store({ body: Buffer.from(text), text, items, signatureVersion: 'v3', receivedAt: Date.now() });
-        accepted += r.accepted;
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = await closedLoop(duration, async () => {
+    const items = makeBatch();
+    const text = JSON.stringify(items);
+    accepted += (await writer.store({ body: Buffer.from(text), text, items, signatureVersion: 'v3', receivedAt: Date.now() })).accepted;
+  });
   // This process's CPU: the writes' share of the app's (plus making the batches, which the app does not do).
   const cpu = process.cpuUsage(cpu0);
   await conn.dropDatabase();

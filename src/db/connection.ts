@@ -64,6 +64,9 @@ function watchSlowCommands(client: { on(event: string, fn: (e: CommandEvent) => 
   client.on('commandFailed', report('failed'));
 }
 
+/** Connections per instance: the webhook route's writers, Agenda, the checkpointer and the surfaces share them. */
+export const MONGO_POOL_SIZE = 30;
+
 /** Connects with bounded retry; throws StartupError naming the host (no password) on failure. */
 export async function connectMongo(opts: ConnectOptions): Promise<MongoHandles> {
   const { uri, logger } = opts;
@@ -74,7 +77,7 @@ export async function connectMongo(opts: ConnectOptions): Promise<MongoHandles> 
   const slowMs = opts.slowMs ?? 0;
   const monitorCommands = slowMs > 0;
   const open = async () => {
-    const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: selection, maxPoolSize: 30, autoIndex: false, monitorCommands });
+    const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: selection, maxPoolSize: MONGO_POOL_SIZE, autoIndex: false, monitorCommands });
     try {
       await conn.asPromise();
       return conn;
