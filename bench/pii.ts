@@ -2,12 +2,12 @@
  * `npm run bench:pii`: how long blocks/pii.ts takes to mask 100 KB strings of different shapes
  * (the target is ≤ 5 ms for 100 KB), plus the old quadratic case (a 65,536-character name) and
  * building an approval sheet around a 60,000-character company name. Pure CPU, no database.
- *   BENCH_ITERATIONS (20): runs per shape after 3 warm-up runs; p50 and max are printed.
+ *   BENCH_ITERATIONS (50): runs per shape after 3 warm-up runs; p50 and max are printed.
  */
 import { maskPii } from '../blocks/pii.ts';
 import { buildApprovalSheet, sheetText, type ApprovalSheetInput } from '../blocks/approval-sheet.ts';
 
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 50);
 const KB100 = 100_000;
 
 const fill = (unit: string, n = KB100) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);

@@ -1,3 +1,4 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configurePii, findEmails, hidesPii, isPiiField, maskEmail, maskPhone, maskPii, maskValue } from '../../blocks/pii.ts';
 
@@ -41,6 +42,22 @@ describe('pii masking: free text', () => {
     configurePii({ region: 'GB' });
     expect(maskPii('office 020 7946 0958')).toBe('office *** *** 0958');
     expect(maskPii('office 4155554567')).toBe('office 4155554567');
+  });
+  it('when a +1 number belongs to Canada or the Caribbean, not the US plan, then it is still masked', () => {
+    expect(maskPii('Toronto +1 (416) 555-0123, Santo Domingo +1 809 555 1234')).toBe('Toronto +1 *** *** 0123, Santo Domingo +1 *** *** 1234');
+    expect(maskPii('Toronto 416 555 0123')).toBe('Toronto *** *** 0123');
+  });
+  it('when many different numbers are written, then exactly those the parser validates are masked', () => {
+    // Across the +1 plan: US, Canadian, Caribbean and unassigned area codes and exchanges, written
+    // both ways (the quick E.164 check must never accept what the full parse would refuse).
+    let seed = 12345;
+    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let i = 0; i < 2000; i++) {
+      const digits = `${200 + next(800)}${next(1000).toString().padStart(3, '0')}${next(10_000).toString().padStart(4, '0')}`;
+      const written = i % 2 ? `+1 (${digits.slice(0, 3)}) ${digits.slice(3, 6)}-${digits.slice(6)}` : digits;
+      const valid = parsePhoneNumberFromString(written, 'US')?.isValid() ?? false;
+      expect([written, maskPii(written) !== written]).toEqual([written, valid]);
+    }
   });
   it('when something only looks like an email, then it is left alone', () => {
     expect(maskPii('x@y and a@b.c and @handle')).toBe('x@y and a@b.c and @handle');
