@@ -43,8 +43,38 @@ export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 /** A batch as the app stores its events. */
 const eventDocs = () => buildEventDocs(makeBatch(), `whb_${randomBytes(6).toString('hex')}`, Date.now());
 
-/** CONCURRENCY senders, each calling `send` again as soon as it returns, for `duration` seconds; the seconds it took. */
-async function closedLoop(duration: number, send: () => Promise<void>): Promise<number> {
+let serverPid: number | undefined;
+/** The private server's pid (none with MONGODB_URI): each closed loop then says what CPU the server used. */
+export function meterServer(pid: number | undefined): void {
+  serverPid = pid;
+}
+
+/** A process's CPU seconds so far, from /proc (NaN without it). */
+async function processCpu(pid: number | undefined): Promise<number> {
+  const stat = pid ? await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '') : '';
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (100/s)
+}
+
+/** CPU seconds the whole machine spent busy so far (every core, every process), and its core count. */
+async function machineCpu(): Promise<{ busy: number; cores: number }> {
+  const text = await readFile('/proc/stat', 'utf8').catch(() => '');
+  const all = /^cpu\s+(.+)$/m.exec(text)?.[1]?.split(/\s+/).map(Number) ?? [];
+  const idle = (all[3] ?? NaN) + (all[4] ?? 0);
+  return { busy: (all.reduce((a, b) => a + b, 0) - idle) / 100, cores: (text.match(/^cpu\d+/gm) ?? []).length };
+}
+
+export interface LoopCpu {
+  /** CPU seconds during the loop: the private server, this bench process, and the machine as a whole. */
+  server: number;
+  bench: number;
+  machine: number;
+  cores: number;
+}
+
+/** CONCURRENCY senders, each calling `send` again as soon as it returns, for `duration` seconds: the seconds it took and the CPU it cost. */
+async function closedLoop(duration: number, send: () => Promise<void>): Promise<{ seconds: number; cpu: LoopCpu }> {
+  const [server0, machine0, bench0] = [await processCpu(serverPid), await machineCpu(), process.cpuUsage()];
   const deadline = Date.now() + duration * 1000;
   const t0 = performance.now();
   await Promise.all(
@@ -52,7 +82,9 @@ async function closedLoop(duration: number, send: () => Promise<void>): Promise<
       while (Date.now() < deadline) await send();
     }),
   );
-  return (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000;
+  const [server1, machine1, bench1] = [await processCpu(serverPid), await machineCpu(), process.cpuUsage(bench0)];
+  return { seconds, cpu: { server: server1 - server0, bench: (bench1.user + bench1.system) / 1e6, machine: machine1.busy - machine0.busy, cores: machine1.cores } };
 }
 
 /** A collection in a database of its own (unique by `_id` only, like the app's events), dropped afterwards. */
@@ -74,7 +106,7 @@ export async function loadApp(url: string, secret: string, signedUrl: string, du
   let failures = 0;
   let sent = 0;
   const recent: string[] = [];
-  const seconds = await closedLoop(duration, async () => {
+  const { seconds, cpu } = await closedLoop(duration, async () => {
     // A share of HubSpot's re-deliveries: same events, next attemptNumber.
     const again = recent.length && Math.random() < REDELIVER ? recent[Math.floor(Math.random() * recent.length)] : undefined;
     const body = again ?? JSON.stringify(makeBatch());
@@ -93,7 +125,7 @@ export async function loadApp(url: string, secret: string, signedUrl: string, du
     duplicates += json.duplicates ?? 0;
   });
   latencies.sort((a, b) => a - b);
-  return { seconds, accepted, duplicates, failures, sent, requests: latencies.length, latencies };
+  return { seconds, cpu, accepted, duplicates, failures, sent, requests: latencies.length, latencies };
 }
 
 /**
@@ -167,7 +199,7 @@ export function ceiling(uri: string, dbName: string, duration = SECONDS) {
   return withScratchCollection(uri, dbName, async (coll) => {
     let inserted = 0;
     const latencies: number[] = [];
-    const seconds = await closedLoop(duration, async () => {
+    const { seconds, cpu } = await closedLoop(duration, async () => {
       const docs = eventDocs();
       const t0 = performance.now();
       const r = await coll.insertMany(docs as never[], { ordered: false });
@@ -175,7 +207,7 @@ export function ceiling(uri: string, dbName: string, duration = SECONDS) {
       inserted += r.insertedCount;
     });
     latencies.sort((a, b) => a - b);
-    return { seconds, inserted, latencies };
+    return { seconds, cpu, inserted, latencies };
   });
 }
 
@@ -193,17 +225,17 @@ export async function storeCeiling(uri: string, dbName: string, duration = SECON
   await ensureIndexes(models);
   const writer = createBatchWriter(models);
   let accepted = 0;
-  const cpu0 = process.cpuUsage();
-  const seconds = await closedLoop(duration, async () => {
+  // cpu.bench: the writes' share of the app's CPU (plus making the batches, which the app does not do).
+  const { seconds, cpu } = await closedLoop(duration, async () => {
     const items = makeBatch();
     const text = JSON.stringify(items);
-    accepted += (await writer.store({ body: Buffer.from(text), text, items, signatureVersion: 'v3', receivedAt: Date.now() })).accepted;
+    // Awaited first: `accepted += await …` would read the total before the wait and lose the other senders' counts.
+    const r = await writer.store({ body: Buffer.from(text), text, items, signatureVersion: 'v3', receivedAt: Date.now() });
+    accepted += r.accepted;
   });
-  // This process's CPU: the writes' share of the app's (plus making the batches, which the app does not do).
-  const cpu = process.cpuUsage(cpu0);
   await conn.dropDatabase();
   await conn.close();
-  return { seconds, accepted, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return { seconds, accepted, cpu };
 }
 
 /**
@@ -213,17 +245,12 @@ export async function storeCeiling(uri: string, dbName: string, duration = SECON
  */
 export async function settle(pid: number | undefined): Promise<void> {
   if (!pid) return;
-  const ticks = async () => {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
-  };
   const deadline = Date.now() + 20_000;
-  let before = await ticks();
+  let before = await processCpu(pid);
   while (Number.isFinite(before) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
-    const now = await ticks();
-    if (now - before < 5) return;
+    const now = await processCpu(pid);
+    if (now - before < 0.05) return;
     before = now;
   }
 }

@@ -27,7 +27,7 @@ import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { MongoClient } from 'mongodb';
 import { benchDatabase } from './database.ts';
-import { ceiling, loadApp, openLoop, openLoopDirect, pct, settle, storeCeiling } from './ingest-load.ts';
+import { ceiling, loadApp, meterServer, openLoop, openLoopDirect, pct, settle, storeCeiling, type LoopCpu } from './ingest-load.ts';
 import { startFakes } from '../test/fakes/index.ts';
 import { startAppProcess } from '../test/helpers/app-process.ts';
 
@@ -95,8 +95,20 @@ async function benchApp(uri: string, dbName: string, writers: number | undefined
   return { closed, open, stored, peakRss, idleRss, warmupSent: warm.sent, appCpuSeconds };
 }
 
+/**
+ * Where the machine's cores went in a closed loop, per event: the private server, the bench process,
+ * the app (its own count) and the machine as a whole. On a small box the three share the cores, so a
+ * phase whose machine is near all of them busy is bound by CPU, not by any one of them.
+ */
+function cpuLine(cpu: LoopCpu, events: number, seconds: number, appCpuSeconds?: number): string {
+  const us = (s: number) => ((s / events) * 1e6).toFixed(1);
+  const app = appCpuSeconds === undefined ? '' : `, app ${us(appCpuSeconds)}`;
+  return `CPU per event: server ${us(cpu.server)}, bench ${us(cpu.bench)}${app}, machine ${us(cpu.machine)} µs (${(cpu.machine / seconds).toFixed(2)} of its ${cpu.cores} cores busy)`;
+}
+
 async function main(): Promise<void> {
   const db = await benchDatabase();
+  meterServer(db.pid);
   const uri = db.uri;
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const order = (process.env.BENCH_OPEN_FIRST ?? '1') === '1' ? `${OPEN_SECONDS} s open loop at ${OPEN_RATE} batches/s, then ${SECONDS} s closed loop at ${CONCURRENCY} concurrent senders` : `${SECONDS} s closed loop at ${CONCURRENCY} concurrent senders, then ${OPEN_SECONDS} s open loop at ${OPEN_RATE} batches/s`;
@@ -124,7 +136,7 @@ async function main(): Promise<void> {
     const c = r.closed;
     console.log(`app (ORCH_INGEST_WRITERS=${label}):`);
     console.log(`  closed loop: ${eps.toFixed(0)} events/s accepted (${c.accepted} in ${c.seconds.toFixed(1)} s, ${c.requests} requests, ${c.failures} non-200); ack p50 ${ms(pct(c.latencies, 50))}, p95 ${ms(pct(c.latencies, 95))}, p99 ${ms(pct(c.latencies, 99))}`);
-    console.log(`  app CPU in the closed loop: ${((r.appCpuSeconds / c.accepted) * 1e6).toFixed(1)} µs per accepted event (${(r.appCpuSeconds / c.seconds).toFixed(2)} of the cores)`);
+    console.log(`  closed loop ${cpuLine(c.cpu, c.accepted, c.seconds, r.appCpuSeconds)}`);
     console.log(`  open loop:   ${((OPEN_RATE * BATCH)).toFixed(0)} events/s offered, ${r.open.failures} failed; ack p50 ${ms(pct(r.open.latencies, 50))}, p95 ${ms(pct(r.open.latencies, 95))}, p99 ${ms(pct(r.open.latencies, 99))}, max ${ms(r.open.latencies.at(-1) ?? NaN)}`);
     const distinct = r.warmupSent + c.sent + r.open.sent;
     console.log(`  duplicates created: ${r.stored - distinct} (stored ${r.stored}, distinct sent ${distinct}; re-deliveries answered as duplicates: ${c.duplicates})`);
@@ -139,7 +151,9 @@ async function main(): Promise<void> {
   // The higher of the two: the ratio is never flattered by a ceiling measured on a colder server.
   const ceilingEps = Math.max(c.inserted / c.seconds, after.inserted / after.seconds);
   console.log(`ceiling: ${ceilingEps.toFixed(0)} events/s, the higher of before (${(c.inserted / c.seconds).toFixed(0)}) and after (${(after.inserted / after.seconds).toFixed(0)}) the app (bare insertMany of the same documents, unique by their _id (the dedupe key) as in the app, ${CONCURRENCY} in flight; p50 ${ms(pct(c.latencies, 50))}, p99 ${ms(pct(c.latencies, 99))})`);
-  console.log(`the app's writes without HTTP: ${storeEps.toFixed(0)} events/s, the higher of before (${(st.accepted / st.seconds).toFixed(0)}) and after (${(stAfter.accepted / stAfter.seconds).toFixed(0)}) the app (the route's batch writer fed straight from the bench by ${CONCURRENCY} senders: each batch's events, raw body and inbox entry) = ${((storeEps / ceilingEps) * 100).toFixed(0)}% of the ceiling; the bench's CPU for them ${((st.cpuSeconds / st.accepted) * 1e6).toFixed(1)} / ${((stAfter.cpuSeconds / stAfter.accepted) * 1e6).toFixed(1)} µs per event (making the batches included)`);
+  console.log(`  before: ${cpuLine(c.cpu, c.inserted, c.seconds)}; after: ${cpuLine(after.cpu, after.inserted, after.seconds)}`);
+  console.log(`the app's writes without HTTP: ${storeEps.toFixed(0)} events/s, the higher of before (${(st.accepted / st.seconds).toFixed(0)}) and after (${(stAfter.accepted / stAfter.seconds).toFixed(0)}) the app (the route's batch writer fed straight from the bench by ${CONCURRENCY} senders: each batch's events, raw body and inbox entry) = ${((storeEps / ceilingEps) * 100).toFixed(0)}% of the ceiling`);
+  console.log(`  before: ${cpuLine(st.cpu, st.accepted, st.seconds)}; after: ${cpuLine(stAfter.cpu, stAfter.accepted, stAfter.seconds)} (bench: the writes' share of the app's CPU, making the batches included)`);
   for (const x of results) {
     console.log(`ratio (writers=${x.writers}): ${((x.eps / ceilingEps) * 100).toFixed(0)}% of the ceiling (target >= 70%; ${((x.eps / storeEps) * 100).toFixed(0)}% of its writes without HTTP); open-loop p99 ${ms(pct(x.r.open.latencies, 99))} (target <= 25 ms; the database alone: ${ms(pct(floor.latencies, 99))}); peak RSS ${(x.r.peakRss / 1024 / 1024).toFixed(0)} MB (target <= 300 MB)`);
   }
