@@ -7,7 +7,8 @@
  * batches per second (default 20, i.e. 2,000 events/s) sent on a fixed schedule whatever the answers,
  * latency counted from each batch's scheduled send time (no coordinated omission), and its floor: the
  * same schedule of batches inserted straight into the database; and the app's own writes (events, raw
- * body, inbox entry, through the route's batch writer) without HTTP. bench/ingest-load.ts has the load.
+ * body, inbox entry, through the route's batch writer) without HTTP. Each closed loop also prints its CPU
+ * per event: the server's, the bench's, the app's and the machine's. bench/ingest-load.ts has the load.
  *   BENCH_SECONDS (default 20), BENCH_CONCURRENCY (10), BENCH_BATCH (100), BENCH_REDELIVER (0.05),
  *   BENCH_OPEN_SECONDS (10), BENCH_OPEN_RATE (20), BENCH_WRITERS (ORCH_INGEST_WRITERS values to
  *   compare, comma-separated; default: the app's default),
