@@ -153,6 +153,9 @@ async function main(): Promise<void> {
   const ceilingEps = Math.max(c.inserted / c.seconds, after.inserted / after.seconds);
   console.log(`ceiling: ${ceilingEps.toFixed(0)} events/s, the higher of before (${(c.inserted / c.seconds).toFixed(0)}) and after (${(after.inserted / after.seconds).toFixed(0)}) the app (bare insertMany of the same documents, unique by their _id (the dedupe key) as in the app, ${CONCURRENCY} in flight; p50 ${ms(pct(c.latencies, 50))}, p99 ${ms(pct(c.latencies, 99))})`);
   console.log(`  before: ${cpuLine(c.cpu, c.inserted, c.seconds)}; after: ${cpuLine(after.cpu, after.inserted, after.seconds)}`);
+  // The same inserts on the same server: a wide gap means the server ran degraded for part of the run.
+  const spread = Math.max(c.inserted / c.seconds, after.inserted / after.seconds) / Math.min(c.inserted / c.seconds, after.inserted / after.seconds);
+  if (spread > 2) console.log(`WARNING: the ceilings before and after the app differ ${spread.toFixed(1)}-fold: the server was slowed for part of this run (its CPU per event above), so its figures are not comparable; run it again`);
   console.log(`the app's writes without HTTP: ${storeEps.toFixed(0)} events/s, the higher of before (${(st.accepted / st.seconds).toFixed(0)}) and after (${(stAfter.accepted / stAfter.seconds).toFixed(0)}) the app (the route's batch writer fed straight from the bench by ${CONCURRENCY} senders: each batch's events, raw body and inbox entry) = ${((storeEps / ceilingEps) * 100).toFixed(0)}% of the ceiling`);
   console.log(`  before: ${cpuLine(st.cpu, st.accepted, st.seconds)}; after: ${cpuLine(stAfter.cpu, stAfter.accepted, stAfter.seconds)} (bench: the writes' share of the app's CPU, making the batches included)`);
   for (const x of results) {
