@@ -107,57 +107,74 @@ function cpuLine(cpu: LoopCpu, events: number, seconds: number, appCpuSeconds?: 
   return `CPU per event: server ${us(cpu.server)}, bench ${us(cpu.bench)}${app}, machine ${us(cpu.machine)} µs (${(cpu.machine / seconds).toFixed(2)} of its ${cpu.cores} cores busy)`;
 }
 
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+
+type AppResult = Awaited<ReturnType<typeof benchApp>>;
+
+/** One app configuration's figures: closed loop, its CPU, open loop, duplicates, RSS. */
+function printApp(label: string, r: AppResult): void {
+  const c = r.closed;
+  console.log(`app (ORCH_INGEST_WRITERS=${label}):`);
+  console.log(`  closed loop: ${(c.accepted / c.seconds).toFixed(0)} events/s accepted (${c.accepted} in ${c.seconds.toFixed(1)} s, ${c.requests} requests, ${c.failures} non-200); ack p50 ${ms(pct(c.latencies, 50))}, p95 ${ms(pct(c.latencies, 95))}, p99 ${ms(pct(c.latencies, 99))}`);
+  console.log(`  closed loop ${cpuLine(c.cpu, c.accepted, c.seconds, r.appCpuSeconds)}`);
+  console.log(`  open loop:   ${(OPEN_RATE * BATCH).toFixed(0)} events/s offered, ${r.open.failures} failed; ack p50 ${ms(pct(r.open.latencies, 50))}, p95 ${ms(pct(r.open.latencies, 95))}, p99 ${ms(pct(r.open.latencies, 99))}, max ${ms(r.open.latencies.at(-1) ?? NaN)}`);
+  const distinct = r.warmupSent + c.sent + r.open.sent;
+  console.log(`  duplicates created: ${r.stored - distinct} (stored ${r.stored}, distinct sent ${distinct}; re-deliveries answered as duplicates: ${c.duplicates})`);
+  console.log(`  peak RSS of the app process: ${(r.peakRss / 1024 / 1024).toFixed(0)} MB (idle after start: ${(r.idleRss / 1024 / 1024).toFixed(0)} MB)`);
+}
+
+type Ceiling = Awaited<ReturnType<typeof ceiling>>;
+type Store = Awaited<ReturnType<typeof storeCeiling>>;
+
+/** The two reference measures, each taken before and after the app; the higher of each counts. */
+function printReferences(c: Ceiling, after: Ceiling, st: Store, stAfter: Store): { ceilingEps: number; storeEps: number } {
+  const [before, afterEps] = [c.inserted / c.seconds, after.inserted / after.seconds];
+  // The higher of the two: the ratio is never flattered by a ceiling measured on a colder server.
+  const ceilingEps = Math.max(before, afterEps);
+  const storeEps = Math.max(st.accepted / st.seconds, stAfter.accepted / stAfter.seconds);
+  console.log(`ceiling: ${ceilingEps.toFixed(0)} events/s, the higher of before (${before.toFixed(0)}) and after (${afterEps.toFixed(0)}) the app (bare insertMany of the same documents, unique by their _id (the dedupe key) as in the app, ${CONCURRENCY} in flight; p50 ${ms(pct(c.latencies, 50))}, p99 ${ms(pct(c.latencies, 99))})`);
+  console.log(`  before: ${cpuLine(c.cpu, c.inserted, c.seconds)}; after: ${cpuLine(after.cpu, after.inserted, after.seconds)}`);
+  // The same inserts on the same server: a wide gap means the server ran degraded for part of the run.
+  const spread = ceilingEps / Math.min(before, afterEps);
+  if (spread > 2) console.log(`WARNING: the ceilings before and after the app differ ${spread.toFixed(1)}-fold: the server was slowed for part of this run (its CPU per event above), so its figures are not comparable; run it again`);
+  console.log(`the app's writes without HTTP: ${storeEps.toFixed(0)} events/s, the higher of before (${(st.accepted / st.seconds).toFixed(0)}) and after (${(stAfter.accepted / stAfter.seconds).toFixed(0)}) the app (the route's batch writer fed straight from the bench by ${CONCURRENCY} senders: each batch's events, raw body and inbox entry) = ${((storeEps / ceilingEps) * 100).toFixed(0)}% of the ceiling`);
+  console.log(`  before: ${cpuLine(st.cpu, st.accepted, st.seconds)}; after: ${cpuLine(stAfter.cpu, stAfter.accepted, stAfter.seconds)} (bench: the writes' share of the app's CPU, making the batches included)`);
+  return { ceilingEps, storeEps };
+}
+
 async function main(): Promise<void> {
   const db = await benchDatabase();
   meterServer(db.pid);
   const uri = db.uri;
-  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const scratch = (what: string) => `bench_${what}_${randomBytes(4).toString('hex')}`;
   const order = (process.env.BENCH_OPEN_FIRST ?? '1') === '1' ? `${OPEN_SECONDS} s open loop at ${OPEN_RATE} batches/s, then ${SECONDS} s closed loop at ${CONCURRENCY} concurrent senders` : `${SECONDS} s closed loop at ${CONCURRENCY} concurrent senders, then ${OPEN_SECONDS} s open loop at ${OPEN_RATE} batches/s`;
   console.log(`ingest bench on ${db.kind}: ${order}; ${BATCH} events per batch, ${(REDELIVER * 100).toFixed(0)}% re-deliveries, app heap cap ${HEAP_MB ? `${HEAP_MB} MB` : 'Node default'}, semi-space ${SEMI_MB ? `${SEMI_MB} MB` : 'V8 default'}`);
   // The server's JIT warms for tens of seconds: unwarmed, the ceiling measured first ran a third
   // slower than the same inserts a minute later, and each app configuration ran faster than the one before.
-  if (WARMUP_SECONDS > 0) await ceiling(uri, `bench_warmup_${randomBytes(4).toString('hex')}`, WARMUP_SECONDS);
+  if (WARMUP_SECONDS > 0) await ceiling(uri, scratch('warmup'), WARMUP_SECONDS);
   // The open loop's floor: the same schedule of batches straight into the (warm, empty) server.
   await settle(db.pid);
-  const floor = await openLoopDirect(uri, `bench_floor_${randomBytes(4).toString('hex')}`);
+  const floor = await openLoopDirect(uri, scratch('floor'));
   console.log(`open-loop floor: ${OPEN_RATE * BATCH} events/s inserted straight into the database on the same schedule, ${floor.failures} failed; p50 ${ms(pct(floor.latencies, 50))}, p95 ${ms(pct(floor.latencies, 95))}, p99 ${ms(pct(floor.latencies, 99))}, max ${ms(floor.latencies.at(-1) ?? NaN)}`);
   // The ceiling first, on the empty server, like each configuration after it; and again at the end.
   await settle(db.pid);
-  const c = await ceiling(uri, `bench_ceiling_${randomBytes(4).toString('hex')}`);
+  const c = await ceiling(uri, scratch('ceiling'));
   await settle(db.pid);
-  const st = await storeCeiling(uri, `bench_store_${randomBytes(4).toString('hex')}`);
-  const results: { writers: string; eps: number; r: Awaited<ReturnType<typeof benchApp>> }[] = [];
+  const st = await storeCeiling(uri, scratch('store'));
+  const results: { writers: string; eps: number; r: AppResult }[] = [];
   for (const w of WRITERS.length ? WRITERS : [undefined]) {
-    const dbName = `bench_ingest_${randomBytes(4).toString('hex')}`;
     await settle(db.pid);
-    const r = await benchApp(uri, dbName, w);
-    const eps = r.closed.accepted / r.closed.seconds;
+    const r = await benchApp(uri, scratch('ingest'), w);
     const label = w === undefined ? 'default' : String(w);
-    results.push({ writers: label, eps, r });
-    const c = r.closed;
-    console.log(`app (ORCH_INGEST_WRITERS=${label}):`);
-    console.log(`  closed loop: ${eps.toFixed(0)} events/s accepted (${c.accepted} in ${c.seconds.toFixed(1)} s, ${c.requests} requests, ${c.failures} non-200); ack p50 ${ms(pct(c.latencies, 50))}, p95 ${ms(pct(c.latencies, 95))}, p99 ${ms(pct(c.latencies, 99))}`);
-    console.log(`  closed loop ${cpuLine(c.cpu, c.accepted, c.seconds, r.appCpuSeconds)}`);
-    console.log(`  open loop:   ${((OPEN_RATE * BATCH)).toFixed(0)} events/s offered, ${r.open.failures} failed; ack p50 ${ms(pct(r.open.latencies, 50))}, p95 ${ms(pct(r.open.latencies, 95))}, p99 ${ms(pct(r.open.latencies, 99))}, max ${ms(r.open.latencies.at(-1) ?? NaN)}`);
-    const distinct = r.warmupSent + c.sent + r.open.sent;
-    console.log(`  duplicates created: ${r.stored - distinct} (stored ${r.stored}, distinct sent ${distinct}; re-deliveries answered as duplicates: ${c.duplicates})`);
-    console.log(`  peak RSS of the app process: ${(r.peakRss / 1024 / 1024).toFixed(0)} MB (idle after start: ${(r.idleRss / 1024 / 1024).toFixed(0)} MB)`);
+    results.push({ writers: label, eps: r.closed.accepted / r.closed.seconds, r });
+    printApp(label, r);
   }
   await settle(db.pid);
   // After the app in the reverse order, so each measure has one sample on each side of it.
-  const stAfter = await storeCeiling(uri, `bench_store_${randomBytes(4).toString('hex')}`);
+  const stAfter = await storeCeiling(uri, scratch('store'));
   await settle(db.pid);
-  const after = await ceiling(uri, `bench_ceiling_${randomBytes(4).toString('hex')}`);
-  const storeEps = Math.max(st.accepted / st.seconds, stAfter.accepted / stAfter.seconds);
-  // The higher of the two: the ratio is never flattered by a ceiling measured on a colder server.
-  const ceilingEps = Math.max(c.inserted / c.seconds, after.inserted / after.seconds);
-  console.log(`ceiling: ${ceilingEps.toFixed(0)} events/s, the higher of before (${(c.inserted / c.seconds).toFixed(0)}) and after (${(after.inserted / after.seconds).toFixed(0)}) the app (bare insertMany of the same documents, unique by their _id (the dedupe key) as in the app, ${CONCURRENCY} in flight; p50 ${ms(pct(c.latencies, 50))}, p99 ${ms(pct(c.latencies, 99))})`);
-  console.log(`  before: ${cpuLine(c.cpu, c.inserted, c.seconds)}; after: ${cpuLine(after.cpu, after.inserted, after.seconds)}`);
-  // The same inserts on the same server: a wide gap means the server ran degraded for part of the run.
-  const spread = Math.max(c.inserted / c.seconds, after.inserted / after.seconds) / Math.min(c.inserted / c.seconds, after.inserted / after.seconds);
-  if (spread > 2) console.log(`WARNING: the ceilings before and after the app differ ${spread.toFixed(1)}-fold: the server was slowed for part of this run (its CPU per event above), so its figures are not comparable; run it again`);
-  console.log(`the app's writes without HTTP: ${storeEps.toFixed(0)} events/s, the higher of before (${(st.accepted / st.seconds).toFixed(0)}) and after (${(stAfter.accepted / stAfter.seconds).toFixed(0)}) the app (the route's batch writer fed straight from the bench by ${CONCURRENCY} senders: each batch's events, raw body and inbox entry) = ${((storeEps / ceilingEps) * 100).toFixed(0)}% of the ceiling`);
-  console.log(`  before: ${cpuLine(st.cpu, st.accepted, st.seconds)}; after: ${cpuLine(stAfter.cpu, stAfter.accepted, stAfter.seconds)} (bench: the writes' share of the app's CPU, making the batches included)`);
+  const after = await ceiling(uri, scratch('ceiling'));
+  const { ceilingEps, storeEps } = printReferences(c, after, st, stAfter);
   for (const x of results) {
     console.log(`ratio (writers=${x.writers}): ${((x.eps / ceilingEps) * 100).toFixed(0)}% of the ceiling (target >= 70%; ${((x.eps / storeEps) * 100).toFixed(0)}% of its writes without HTTP); open-loop p99 ${ms(pct(x.r.open.latencies, 99))} (target <= 25 ms; the database alone: ${ms(pct(floor.latencies, 99))}); peak RSS ${(x.r.peakRss / 1024 / 1024).toFixed(0)} MB (target <= 300 MB)`);
   }
