@@ -65,6 +65,21 @@ describe('storage on the real test servers', () => {
     expect((await coll.indexes()).some((i) => i.name === 'dedupeKey_1')).toBe(false);
   });
 
+  it('when a new collection gets its indexes while documents are being inserted, then every insert lands and the unique index covers them all', async () => {
+    // What happens when a process writes while its driver still builds indexes (mongoose's autoIndex).
+    for (let round = 0; round < 60; round++) {
+      const coll = mongo.conn.db!.collection<{ _id: string; key: string; at: Date }>(`index_race_${round}`);
+      const docs = Array.from({ length: 30 }, (_, i) => ({ _id: `r${i}`, key: `k${i}`, at: new Date(1_700_000_000_000 + i) }));
+      const [result] = await Promise.all([
+        coll.insertMany(docs),
+        coll.createIndexes([{ key: { key: 1 }, unique: true }, { key: { at: -1 } }, { key: { key: 1, at: -1 } }]),
+      ]);
+      expect(result.insertedCount).toBe(30);
+      await expect(coll.insertOne({ _id: 'dup', key: `k${round % 30}`, at: new Date() })).rejects.toMatchObject({ code: 11000 });
+      await coll.drop();
+    }
+  });
+
   it('when two approvals are opened for one run step, then only the first exists', async () => {
     const a = { runId: 'run_a', step: 'approve', workflowId: 'w', objectType: 'company', objectId: '1' };
     await models.Approval.create({ _id: 'apr_1', ...a });
