@@ -3,14 +3,16 @@
  * `/orch approvals|exceptions|run`, alerts). Masked by what a value IS, not what it looks like:
  * - known PII fields (`email`, `phone`, `mobilephone`, `fax` and ORCH_PII_PROPERTIES) are always masked;
  * - free text is searched for emails (a linear, length-bounded scan that accepts Unicode local
- *   parts) and for phone numbers libphonenumber-js validates for ORCH_PHONE_REGION;
+ *   parts) and for phone numbers libphonenumber-js validates for ORCH_PHONE_REGION (blocks/phones.ts);
  * - numbers, amounts, dates and names are never masked.
  * Everything is truncated BEFORE it is masked, so the cost depends on what is shown, not on the input.
  * Admins see raw values only through Reveal (bot/actions/pii-reveal.ts), which is audited.
  */
-import { LRUCache } from 'lru-cache';
-import { getCountries, getCountryCallingCode, Metadata, parsePhoneNumberFromString, PhoneNumber, type CountryCode } from 'libphonenumber-js/max';
+import type { CountryCode } from 'libphonenumber-js/max';
 import { truncate } from './limits.ts';
+import { digitCount, findPhones, isPhoneRegion, maskPhone } from './phones.ts';
+
+export { isPhoneRegion, maskPhone };
 
 export const BASE_PII_PROPERTIES = ['email', 'phone', 'mobilephone', 'fax'] as const;
 
@@ -29,10 +31,6 @@ export function configurePii(opts: { region?: string; properties?: readonly stri
   const region = (opts.region ?? 'US').toUpperCase();
   if (!isPhoneRegion(region)) throw new Error(`ORCH_PHONE_REGION "${opts.region}" is not a region libphonenumber-js knows (e.g. US, GB, DE)`);
   policy = { region, fields: new Set([...BASE_PII_PROPERTIES, ...(opts.properties ?? [])].map(fieldKey)) };
-}
-
-export function isPhoneRegion(region: string): region is CountryCode {
-  return (getCountries() as string[]).includes(region);
 }
 
 /** True for a HubSpot property name or sheet label that holds personal data by definition. */
@@ -82,163 +80,6 @@ export function findEmails(text: string): PiiSpan[] {
   return spans;
 }
 
-// ---- phones -----------------------------------------------------------------------------------
-
-/**
- * A phone-shaped run: optional +, then digits or "(area)" groups joined by up to two of the
- * separators people write. Bounded and unambiguous, so matching is linear in the text.
- */
-const PHONE_CANDIDATE = /\+?(?:\(\d{1,5}\)|\d)(?:[ \t.\-/]{0,2}(?:\(\d{1,5}\)|\d)){0,19}/g;
-/**
- * The library's E.164 form of the candidate's digits, validated against its calling code's main
- * plan (~1 µs, no country detection). A number it accepts the full parse accepts too (checked over
- * random numbers in test/unit/pii.test.ts), so only the rest pay for parsing (~4-6 µs).
- */
-function e164Valid(e164: string): boolean {
-  try {
-    return new PhoneNumber(e164 as never).isValid();
-  } catch {
-    return false; // no such calling code, or too short to be a number
-  }
-}
-
-/**
- * Slow-path verdicts per candidate and region, remembered across texts: amounts and dates recur on
- * every redraw of a sheet. Bounded, least recently used out.
- */
-const validity = new LRUCache<string, boolean>({ max: 10_000 });
-function parsedValid(candidate: string, region: CountryCode): boolean {
-  const key = `${region}|${candidate}`;
-  let ok = validity.get(key);
-  if (ok === undefined) {
-    ok = parsePhoneNumberFromString(candidate, region)?.isValid() ?? false;
-    validity.set(key, ok);
-  }
-  return ok;
-}
-
-/**
- * `last` is the previous candidate's verdict, so a number repeated through a text is validated
- * once; a per-text map measured ~10% slower on 100 KB of all-new numbers, and alternating numbers
- * cost no more than new ones.
- */
-function isValidFor(candidate: string, region: CountryCode, digits: string, last: { candidate: string; ok: boolean }): boolean {
-  if (last.candidate === candidate) return last.ok;
-  // Accepted on the fast path: cheaper to check again than to remember across texts.
-  const ok = e164Valid(`+${candidate.charCodeAt(0) === 43 ? '' : getCountryCallingCode(region)}${digits}`) || parsedValid(candidate, region);
-  last.candidate = candidate;
-  last.ok = ok;
-  return ok;
-}
-
-const isDigit = (c: number) => c >= 48 && c <= 57;
-
-function digitCount(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) n++;
-  return n;
-}
-
-/** Where the first digit group of a candidate ends, so the next candidate starts after it. */
-function firstGroupEnd(s: string): number {
-  let i = 0;
-  while (i < s.length && (s.charCodeAt(i) < 48 || s.charCodeAt(i) > 57)) i++;
-  while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
-  return Math.max(1, i);
-}
-
-/** Digit counts a national number of the region can be written with: its lengths, plus a trunk prefix or calling code. */
-const lengthsCache = new Map<CountryCode, Set<number>>();
-function nationalLengths(region: CountryCode): Set<number> {
-  let set = lengthsCache.get(region);
-  if (!set) {
-    const md = new Metadata();
-    md.selectNumberingPlan(region);
-    // A one-digit trunk prefix ("0", "1") or the calling code written without +.
-    const extra = [1, getCountryCallingCode(region).length];
-    const base = md.numberingPlan?.possibleLengths() ?? [];
-    set = new Set([...base, ...base.flatMap((n) => extra.map((e) => n + e))]);
-    lengthsCache.set(region, set);
-  }
-  return set;
-}
-
-/**
- * A candidate's digit groups in one scan: each place a number of an allowed length could end (into
- * `ends`, with the digits up to there in `digitsAt`), and where its second group starts (returned:
- * the next candidate if none validates).
- */
-function digitGroups(s: string, lengths: Set<number>, ends: number[], digitsAt: string[]): number {
-  const plus = s.charCodeAt(0) === 43;
-  let total = 0;
-  let groups = 0;
-  let secondStart = -1;
-  let digits = '';
-  ends.length = 0;
-  digitsAt.length = 0;
-  for (let i = 0; i < s.length; ) {
-    if (!isDigit(s.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < s.length && isDigit(s.charCodeAt(i))) i++;
-    total += i - start;
-    digits += s.slice(start, i);
-    if (groups === 1) secondStart = start;
-    // Numbers are not written ending in a lone digit ("… (7701) 1" is the start of an amount).
-    if ((plus ? total >= 8 && total <= 15 : lengths.has(total)) && (i - start > 1 || groups === 0)) {
-      ends.push(i);
-      digitsAt.push(digits);
-    }
-    groups++;
-  }
-  return secondStart;
-}
-
-/**
- * Phone numbers libphonenumber-js validates for the region (any region when written with +).
- * A bounded pattern picks phone-shaped runs; the parser only sees a run whose digit count the
- * region's numbering plan allows, longest first, so amounts and dates cost almost nothing.
- */
-export function findPhones(text: string, region: CountryCode = policy.region): PiiSpan[] {
-  const spans: PiiSpan[] = [];
-  const lengths = nationalLengths(region);
-  const minDigits = Math.min(8, ...lengths);
-  const re = new RegExp(PHONE_CANDIDATE.source, 'g');
-  const last = { candidate: '', ok: false };
-  // Reused for every candidate: 100 KB of text can hold thousands.
-  const ends: number[] = [];
-  const digitsAt: string[] = [];
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const s = m[0];
-    const at = m.index;
-    // Not inside a decimal or grouped number ("25000000.5", "1,250"): a phone does not start there.
-    const before = at >= 2 ? text.charCodeAt(at - 1) : 0;
-    const continues = (before === 46 || before === 44) && isDigit(text.charCodeAt(at - 2));
-    if (continues || digitCount(s) < minDigits) {
-      re.lastIndex = at + firstGroupEnd(s);
-      continue;
-    }
-    const secondStart = digitGroups(s, lengths, ends, digitsAt);
-    let found = -1;
-    for (let j = ends.length - 1; j >= 0; j--) {
-      if (isValidFor(s.slice(0, ends[j]), region, digitsAt[j] as string, last)) {
-        found = ends[j] as number;
-        break;
-      }
-    }
-    if (found >= 0) {
-      spans.push({ start: at, end: at + found + (s.charCodeAt(found) === 41 ? 1 : 0), kind: 'phone' });
-      re.lastIndex = at + found;
-    } else {
-      // A number may start at the next digit group of this run.
-      re.lastIndex = at + (secondStart >= 0 ? secondStart : s.length);
-    }
-  }
-  return spans;
-}
-
 // ---- masking ----------------------------------------------------------------------------------
 
 /** `jane.doe@acme.com` → `j***@acme.com`. */
@@ -248,20 +89,10 @@ export function maskEmail(email: string): string {
   return `${Array.from(email.slice(0, at))[0] ?? ''}***${email.slice(at)}`;
 }
 
-/** `+1 415 555 4567` → `+1 *** *** 4567`: the country code (when written with +) and last 4 digits stay. */
-export function maskPhone(phone: string): string {
-  // The last 4 digits, scanning back (a plain loop: masking runs once per number in long texts).
-  let last = '';
-  for (let i = phone.length - 1; i >= 0 && last.length < 4; i--) if (isDigit(phone.charCodeAt(i))) last = phone.charAt(i) + last;
-  if (last.length < 4) return '***';
-  const cc = phone.trimStart().startsWith('+') ? phone.trim().match(/^\+(\d{1,3})[\s.\-(]/)?.[1] : undefined;
-  return `${cc ? `+${cc} ` : ''}*** *** ${last}`;
-}
-
 /** Every email and valid phone number in `text`, sorted and non-overlapping (emails win). */
 export function findPii(text: string): PiiSpan[] {
   const emails = findEmails(text);
-  const phones = findPhones(text);
+  const phones = findPhones(text, policy.region);
   if (emails.length === 0) return phones;
   return [...emails, ...phones.filter((p) => !emails.some((e) => p.start < e.end && e.start < p.end))].sort((a, b) => a.start - b.start);
 }

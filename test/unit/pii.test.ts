@@ -1,4 +1,3 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configurePii, findEmails, hidesPii, isPiiField, maskEmail, maskPhone, maskPii, maskValue } from '../../blocks/pii.ts';
 
@@ -47,17 +46,10 @@ describe('pii masking: free text', () => {
     expect(maskPii('Toronto +1 (416) 555-0123, Santo Domingo +1 809 555 1234')).toBe('Toronto +1 *** *** 0123, Santo Domingo +1 *** *** 1234');
     expect(maskPii('Toronto 416 555 0123')).toBe('Toronto *** *** 0123');
   });
-  it('when many different numbers are written, then exactly those the parser validates are masked', () => {
-    // Across the +1 plan: US, Canadian, Caribbean and unassigned area codes and exchanges, written
-    // both ways (the quick E.164 check must never accept what the full parse would refuse).
-    let seed = 12345;
-    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
-    for (let i = 0; i < 2000; i++) {
-      const digits = `${200 + next(800)}${next(1000).toString().padStart(3, '0')}${next(10_000).toString().padStart(4, '0')}`;
-      const written = i % 2 ? `+1 (${digits.slice(0, 3)}) ${digits.slice(3, 6)}-${digits.slice(6)}` : digits;
-      const valid = parsePhoneNumberFromString(written, 'US')?.isValid() ?? false;
-      expect([written, maskPii(written) !== written]).toEqual([written, valid]);
-    }
+  it('when a number is written with tabs between its groups (pasted from a sheet), then it is masked', () => {
+    expect(maskPii('call 415\t555\t4567')).toBe('call *** *** 4567');
+    configurePii({ region: 'GB' });
+    expect(maskPii('office 020\t7946 0958')).toBe('office *** *** 0958');
   });
   it('when something only looks like an email, then it is left alone', () => {
     expect(maskPii('x@y and a@b.c and @handle')).toBe('x@y and a@b.c and @handle');
